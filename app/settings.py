@@ -1,0 +1,61 @@
+"""Every setting of the service, read from `RETRACE_*` environment variables in this one place."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RETRACE_", extra="ignore", frozen=True)
+
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL, e.g. postgresql://user@127.0.0.1:5432/retrace"
+    )
+    redis_url: str | None = Field(default=None, description="Redis URL, e.g. redis://127.0.0.1:6379/0")
+    mailer: str = Field(default="maildir:.retrace/mail", description="smtp://host:port or maildir:/some/dir")
+    blob_dir: Path = Field(default=Path(".retrace/blobs"), description="where attachment bytes live")
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    session_ttl_seconds: int = Field(default=24 * 3600, ge=1)
+    # Appended to every queue name as written: "__w3" gives "mark_ingestion__w3".
+    queue_suffix: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]*$")
+    # Prefix of every Redis key the service writes, so runs can share one Redis without touching each other.
+    redis_namespace: str = Field(default="retrace", pattern=r"^[A-Za-z0-9_.:-]+$")
+    db_schema: str = Field(default="public")
+    # Ingestion retries: attempts in all (first try included) and the backoff between them.
+    ingest_max_attempts: int = Field(default=3, ge=1)
+    ingest_min_backoff_ms: int = Field(default=1000, ge=0)
+    ingest_max_backoff_ms: int = Field(default=30_000, ge=0)
+    worker_threads: int = Field(default=4, ge=1)
+    # Bounds how long a request may wait on a sick dependency before it gets a problem answer.
+    db_statement_timeout_ms: int = Field(default=5000, ge=0)
+    db_connect_timeout_s: int = Field(default=3, ge=1)
+    redis_timeout_s: float = Field(default=3.0, gt=0)
+
+    @field_validator("db_schema")
+    @classmethod
+    def _plain_schema_name(cls, value: str) -> str:
+        # The name is interpolated into `SET search_path`, so only a plain identifier is allowed.
+        if not _SCHEMA_NAME.match(value):
+            raise ValueError("must be a lower-case SQL identifier (letters, digits, underscore)")
+        return value
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the psycopg 3 driver, whatever scheme the user wrote."""
+        if self.database_url is None:
+            raise ValueError("RETRACE_DATABASE_URL is not set")
+        url = self.database_url
+        for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        raise ValueError(f"RETRACE_DATABASE_URL must be a postgresql:// URL, got {url.split(':', 1)[0]}://")
+
+    def queue_name(self, base: str) -> str:
+        return base + self.queue_suffix

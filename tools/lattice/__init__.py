@@ -1,0 +1,1 @@
+"""The Retrace test lattice: service sets, per-worker isolation, telemetry, guards."""

@@ -1,0 +1,1 @@
+"""pytest plugin of the lattice (loaded with `-p tools.lattice.plugin`)."""
