@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     ingest_min_backoff_ms: int = Field(default=1000, ge=0)
     ingest_max_backoff_ms: int = Field(default=30_000, ge=0)
     worker_threads: int = Field(default=4, ge=1)
+    # Messages a worker holds ahead of its threads; Dramatiq's default (2 x threads) starves fast actors.
+    worker_prefetch: int = Field(default=64, ge=1)
     # Bounds how long a request may wait on a sick dependency before it gets a problem answer.
     db_statement_timeout_ms: int = Field(default=5000, ge=0)
     db_connect_timeout_s: int = Field(default=3, ge=1)

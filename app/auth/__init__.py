@@ -1,0 +1,1 @@
+"""Sign-in by one-time code, bearer tokens, and the hashing both rely on."""

@@ -1,0 +1,69 @@
+"""Bearer tokens: session tokens from sign-in and long-lived API tokens, looked up by digest."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from app.auth.hashing import digest, matches
+from app.models import Token, TokenKind, User
+from app.problems import unauthenticated
+
+_PREFIX = {TokenKind.session: "rs_", TokenKind.api: "rt_"}
+PREFIX_LENGTH = 10
+# Writing last_used_at on every request would turn each read into a write; once a minute is enough.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class MintedToken:
+    token: Token
+    secret: str
+
+
+def mint(
+    session: Session,
+    user_id: uuid.UUID,
+    kind: TokenKind,
+    now: datetime,
+    *,
+    name: str | None = None,
+    expires_at: datetime | None = None,
+) -> MintedToken:
+    secret = _PREFIX[kind] + secrets.token_urlsafe(32)
+    token = Token(
+        user_id=user_id,
+        kind=kind,
+        name=name,
+        prefix=secret[:PREFIX_LENGTH],
+        token_hash=digest(secret),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(token)
+    return MintedToken(token, secret)
+
+
+def authenticate(session: Session, secret: str | None, now: datetime) -> User:
+    """The user behind a bearer secret, or a 401 problem."""
+    if not secret:
+        raise unauthenticated()
+    found = session.exec(select(Token, User).join(User).where(Token.token_hash == digest(secret))).first()
+    if found is None:
+        raise unauthenticated()
+    token, user = found
+    if not matches(secret, token.token_hash) or token.revoked_at is not None:
+        raise unauthenticated()
+    if token.expires_at is not None and token.expires_at <= now:
+        raise unauthenticated("the token has expired")
+    if token.kind == TokenKind.api and (
+        token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION
+    ):
+        token.last_used_at = now
+        session.add(token)
+        session.commit()
+    return user

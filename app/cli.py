@@ -1,0 +1,109 @@
+"""`retrace migrate | worker | serve`: the service's command line."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+
+from pydantic import ValidationError
+
+from app.settings import Settings
+
+NEEDS_URLS = (
+    "retrace: set RETRACE_DATABASE_URL and RETRACE_REDIS_URL "
+    "(or run `nox -s serve`, which starts PostgreSQL and Redis for you)"
+)
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise SystemExit(f"retrace: RETRACE_{str(first['loc'][0]).upper()}: {first['msg']}") from None
+    if settings.database_url is None or settings.redis_url is None:
+        raise SystemExit(NEEDS_URLS)
+    return settings
+
+
+def _migrate(settings: Settings) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from app.db import make_engine
+    from app.migrate import upgrade
+
+    engine = make_engine(settings)
+    try:
+        upgrade(engine, settings)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise SystemExit(f"retrace: cannot reach the database at RETRACE_DATABASE_URL: {reason}") from None
+    finally:
+        engine.dispose()
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    settings = _settings()
+    _migrate(settings)
+    print(f"retrace: schema {settings.db_schema!r} is at the latest migration")
+
+
+def cmd_worker(_: argparse.Namespace) -> None:
+    from app.runtime import build_runtime
+    from app.worker import run_worker
+
+    runtime = build_runtime(_settings())
+    try:
+        run_worker(runtime)
+    finally:
+        runtime.close()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from app.ingestion.queue import make_worker
+    from app.main import create_app
+    from app.runtime import build_runtime
+
+    settings = _settings()
+    _migrate(settings)
+    runtime = build_runtime(settings)
+    worker = make_worker(
+        runtime.ingestion, threads=settings.worker_threads, prefetch=settings.worker_prefetch
+    )
+    worker.start()
+    print(f"retrace: API on http://{args.host}:{args.port} (docs at /docs)")
+    print(f"retrace: worker consuming {runtime.ingestion.queue_name}")
+    print(f"retrace: mail goes to {settings.mailer}; attachments to {settings.blob_dir}")
+    try:
+        # uvicorn owns SIGINT/SIGTERM: on Ctrl-C it returns here and the worker is stopped after it.
+        uvicorn.run(create_app(runtime=runtime), host=args.host, port=args.port, log_level=args.log_level)
+    finally:
+        worker.stop()
+        runtime.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="retrace", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="bring RETRACE_DB_SCHEMA to the latest migration").set_defaults(
+        run=cmd_migrate
+    )
+    sub.add_parser("worker", help="run a Dramatiq worker on the ingestion queue").set_defaults(run=cmd_worker)
+    serve = sub.add_parser("serve", help="migrate, then run the API and a worker together")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.set_defaults(run=cmd_serve)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with contextlib.suppress(KeyboardInterrupt):
+        args.run(args)
+
+
+if __name__ == "__main__":
+    main()

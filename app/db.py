@@ -1,0 +1,40 @@
+"""The database engine and sessions, always on the schema named by RETRACE_DB_SCHEMA."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine
+from sqlmodel import Session
+
+from app.settings import Settings
+
+
+def make_engine(settings: Settings, *, pool_size: int = 10) -> Engine:
+    """An engine whose every connection starts on the configured schema.
+
+    Nothing connects until the first query, so building an app connects to nothing.
+    """
+    # `options` is sent in the startup packet: the schema and the timeouts hold from the first statement.
+    options = f"-c search_path={settings.db_schema} -c statement_timeout={settings.db_statement_timeout_ms}"
+    return create_engine(
+        settings.sqlalchemy_url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=settings.db_connect_timeout_s,
+        connect_args={"options": options, "connect_timeout": settings.db_connect_timeout_s},
+    )
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,1 @@
+"""The `mark_ingestion` queue: broker factory, the actor, and what the actor computes."""

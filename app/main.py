@@ -1,0 +1,57 @@
+"""`create_app(settings)`: the one way to build the Retrace API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from dramatiq.brokers.redis import RedisBroker
+from fastapi import FastAPI
+
+from app.openapi import TITLE, VERSION, build_openapi, operation_id
+from app.problems import install_problem_handlers
+from app.routes import attachments, auth, health, marks, me, tokens
+from app.runtime import Runtime, build_runtime
+from app.settings import Settings
+
+DESCRIPTION = (
+    "Sign in with a one-time code sent by email, save marks (a URL and/or a note, with tags and an optional "
+    "binary attachment); a background worker ingests each mark. Every error is RFC 9457 problem details."
+)
+
+
+def create_app(
+    settings: Settings | None = None, *, runtime: Runtime | None = None, broker: RedisBroker | None = None
+) -> FastAPI:
+    """Build the app. Connects to nothing: the database and Redis are first touched by a request.
+
+    Pass `runtime` to share one set of parts (engine, broker, queue) with a worker in the same process.
+    """
+    if runtime is None:
+        runtime = build_runtime(settings or Settings(), broker=broker)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = FastAPI(
+        title=TITLE,
+        version=VERSION,
+        description=DESCRIPTION,
+        generate_unique_id_function=operation_id,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    for module in (auth, tokens, me, marks, attachments, health):
+        app.include_router(module.router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

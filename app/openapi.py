@@ -1,0 +1,67 @@
+"""The OpenAPI document, generated from the routes; errors rewritten to problem+json, links added."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from app.problems import PROBLEM_MEDIA_TYPE
+
+TITLE = "Retrace API"
+VERSION = "1.0.0"
+
+# Ids a creating operation hands to the operations that use them (schemathesis follows these).
+_LINKS = {
+    "marks-create": (
+        "mark_id",
+        "$response.body#/id",
+        [
+            "marks-get",
+            "marks-update",
+            "marks-delete",
+            "attachments-upload",
+            "attachments-download",
+            "attachments-delete",
+        ],
+    ),
+    "tokens-create": ("token_id", "$response.body#/id", ["tokens-revoke"]),
+}
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable ids of the form `<tag>-<name>`, e.g. `marks-create`."""
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    doc = get_openapi(title=TITLE, version=VERSION, routes=app.routes, description=app.description)
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    for path_item in doc["paths"].values():
+        for operation in path_item.values():
+            _problem_json(operation)
+            _add_links(operation)
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return doc
+
+
+def _problem_json(operation: dict[str, Any]) -> None:
+    for status, response in operation.get("responses", {}).items():
+        if int(status) >= 400:
+            response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            if int(status) == 422:
+                response["description"] = "The request does not match the schema (`validation_failed`)"
+
+
+def _add_links(operation: dict[str, Any]) -> None:
+    spec = _LINKS.get(operation.get("operationId", ""))
+    if spec is None:
+        return
+    parameter, expression, targets = spec
+    created = next(r for s, r in operation["responses"].items() if s.startswith("2"))
+    created["links"] = {
+        target: {"operationId": target, "parameters": {parameter: expression}} for target in targets
+    }

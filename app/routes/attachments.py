@@ -1,0 +1,163 @@
+"""/v1/marks/{id}/attachment: binary bytes in and out, with Range and ETag."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response, status
+from fastapi.responses import StreamingResponse
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from app.blobs import StoredBlob, TooLarge
+from app.deps import CurrentUser, RuntimeDep, SessionDep
+from app.marks import ingestion_of, owned_mark, start_new_version
+from app.models import Attachment, User
+from app.problems import Problem, not_found
+from app.ranges import Unsatisfiable, etag_matches, parse_range
+from app.routes.responses import errors
+from app.runtime import Runtime
+from app.schemas import AttachmentOut
+
+router = APIRouter(prefix="/v1/marks/{mark_id}/attachment", tags=["attachments"])
+
+_BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
+_UPLOAD_BODY = {"requestBody": {"required": True, "content": {"*/*": _BINARY}}}
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(413, "payload_too_large", f"the attachment is larger than {limit} bytes")
+
+
+@router.put(
+    "",
+    name="upload",
+    responses=errors(401, 404, 411, 413, 422, 503),
+    openapi_extra=_UPLOAD_BODY,
+    summary="Store the request body as the mark's attachment",
+)
+async def upload_attachment(
+    mark_id: uuid.UUID,
+    request: Request,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    content_length: Annotated[str | None, Header(include_in_schema=False)] = None,
+    content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> AttachmentOut:
+    await run_in_threadpool(_check_owner, runtime, user, mark_id)
+    limit = runtime.settings.max_upload_bytes
+    if content_length is None or not content_length.isdigit():
+        raise Problem(411, "length_required", "send the attachment with a Content-Length header")
+    if int(content_length) > limit:
+        raise _too_large(limit)  # refused before a byte of the body is read
+    media_type = (content_type or "application/octet-stream").strip()
+    if len(media_type) > 255 or not media_type.isprintable():
+        raise Problem(422, "validation_failed", "Content-Type must be printable and at most 255 characters")
+    try:
+        blob = await runtime.blobs.write(request.stream(), limit)
+    except TooLarge:
+        raise _too_large(limit) from None
+    try:
+        return await run_in_threadpool(_attach, runtime, user, mark_id, blob, media_type)
+    except BaseException:
+        runtime.blobs.delete(blob.blob_id)
+        raise
+
+
+def _check_owner(runtime: Runtime, user: User, mark_id: uuid.UUID) -> None:
+    with Session(runtime.engine) as session:
+        owned_mark(session, user, mark_id)
+
+
+def _attach(
+    runtime: Runtime, user: User, mark_id: uuid.UUID, blob: StoredBlob, media_type: str
+) -> AttachmentOut:
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        owned_mark(session, user, mark_id, for_update=True)  # deleted meanwhile: 404
+        attachment = session.get(Attachment, mark_id)
+        old_blob = attachment.blob_id if attachment else None
+        if attachment is None:
+            attachment = Attachment(
+                mark_id=mark_id, blob_id=blob.blob_id, content_type=media_type, size=0, sha256=""
+            )
+        attachment.blob_id, attachment.content_type = blob.blob_id, media_type
+        attachment.size, attachment.sha256 = blob.size, blob.sha256
+        session.add(attachment)
+        ingestion = ingestion_of(session, mark_id)
+        start_new_version(ingestion)
+        session.add(ingestion)
+        version = ingestion.version
+        session.commit()
+    if old_blob is not None:
+        runtime.blobs.delete(old_blob)
+    runtime.ingestion.enqueue(mark_id, version)
+    return AttachmentOut(content_type=media_type, size=blob.size, sha256=blob.sha256)
+
+
+_DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The exact bytes", "content": {"*/*": _BINARY}},
+    206: {"description": "One byte range of the bytes", "content": {"*/*": _BINARY}},
+    304: {"description": "Not modified: the If-None-Match tag matches"},
+}
+
+
+@router.get(
+    "",
+    name="download",
+    responses={**_DOWNLOAD_RESPONSES, **errors(401, 404, 416, 422, 503)},
+    response_class=Response,
+)
+def download_attachment(
+    mark_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    range_: Annotated[str | None, Header(alias="range", include_in_schema=False)] = None,
+    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    owned_mark(session, user, mark_id)
+    attachment = session.get(Attachment, mark_id)
+    if attachment is None:
+        raise not_found("attachment")
+    etag = f'"{attachment.sha256}"'
+    headers = {"ETag": etag, "Accept-Ranges": "bytes"}
+    if etag_matches(if_none_match, etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    size = attachment.size
+    try:
+        wanted = parse_range(range_, size)
+    except Unsatisfiable:
+        raise Problem(
+            416,
+            "range_not_satisfiable",
+            f"the attachment has {size} bytes",
+            headers={"Content-Range": f"bytes */{size}"},
+        ) from None
+    start, length, code = 0, size, status.HTTP_200_OK
+    if wanted is not None:
+        start, length, code = wanted.start, wanted.length, status.HTTP_206_PARTIAL_CONTENT
+        headers["Content-Range"] = wanted.content_range(size)
+    headers["Content-Length"] = str(length)
+    # Set as a header, not media_type=, so Starlette does not append a charset to the stored type.
+    headers["Content-Type"] = attachment.content_type
+    return StreamingResponse(
+        runtime.blobs.read_range(attachment.blob_id, start, length), status_code=code, headers=headers
+    )
+
+
+@router.delete(
+    "", name="delete", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 404, 422, 503)
+)
+def delete_attachment(
+    mark_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    owned_mark(session, user, mark_id, for_update=True)
+    attachment = session.get(Attachment, mark_id)
+    if attachment is None:
+        raise not_found("attachment")
+    blob_id = attachment.blob_id
+    session.delete(attachment)
+    session.commit()
+    runtime.blobs.delete(blob_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

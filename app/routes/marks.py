@@ -1,0 +1,120 @@
+"""/v1/marks: create, list (keyset cursor), get, patch, delete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy import and_, or_
+from sqlmodel import col
+
+from app import cursor
+from app.deps import CurrentUser, RuntimeDep, SessionDep, utcnow
+from app.marks import ingestion_of, load, owned_mark, rows_query, start_new_version, to_out, to_outs
+from app.models import Attachment, Ingestion, IngestionStatus, Mark
+from app.problems import Problem
+from app.routes.responses import errors
+from app.schemas import MarkCreate, MarkOut, MarkPage, MarkPatch
+
+router = APIRouter(prefix="/v1/marks", tags=["marks"])
+
+
+@router.post("", name="create", status_code=status.HTTP_201_CREATED, responses=errors(401, 422, 503))
+def create_mark(
+    body: MarkCreate, user: CurrentUser, session: SessionDep, runtime: RuntimeDep, response: Response
+) -> MarkOut:
+    now = utcnow()
+    mark = Mark(
+        user_id=user.id,
+        url=body.url,
+        title=body.title,
+        note=body.note,
+        tags=body.tags,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(mark)
+    session.flush()
+    ingestion = Ingestion(mark_id=mark.id)
+    session.add(ingestion)
+    session.commit()
+    # Enqueue after the commit, so the worker can never look for a mark that is not there yet.
+    runtime.ingestion.enqueue(mark.id, ingestion.version)
+    response.headers["Location"] = f"/v1/marks/{mark.id}"
+    return to_out((mark, None, ingestion))
+
+
+@router.get("", name="list", responses=errors(401, 422, 503))
+def list_marks(
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor_: Annotated[str | None, Query(alias="cursor", max_length=200)] = None,
+    tag: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
+    status_: Annotated[IngestionStatus | None, Query(alias="status")] = None,
+) -> MarkPage:
+    query = rows_query().where(Mark.user_id == user.id)
+    if tag is not None:
+        query = query.where(col(Mark.tags).contains([tag.lower()]))
+    if status_ is not None:
+        query = query.where(Ingestion.status == status_)
+    if cursor_ is not None:
+        created_at, mark_id = cursor.decode(cursor_)
+        query = query.where(
+            or_(
+                col(Mark.created_at) < created_at,
+                and_(col(Mark.created_at) == created_at, col(Mark.id) < mark_id),
+            )
+        )
+    rows = session.exec(
+        query.order_by(col(Mark.created_at).desc(), col(Mark.id).desc()).limit(limit + 1)
+    ).all()
+    items = to_outs(rows[:limit])
+    next_cursor = cursor.encode(items[-1].created_at, items[-1].id) if len(rows) > limit else None
+    return MarkPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{mark_id}", name="get", responses=errors(401, 404, 422, 503))
+def get_mark(mark_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> MarkOut:
+    owned_mark(session, user, mark_id)
+    return to_out(load(session, mark_id))
+
+
+@router.patch("/{mark_id}", name="update", responses=errors(401, 404, 422, 503))
+def update_mark(
+    mark_id: uuid.UUID, body: MarkPatch, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
+) -> MarkOut:
+    mark = owned_mark(session, user, mark_id, for_update=True)
+    changes = body.model_dump(exclude_unset=True)
+    url_changed = "url" in changes and changes["url"] != mark.url
+    for field, value in changes.items():
+        setattr(mark, field, value)
+    if mark.url is None and mark.note is None:
+        raise Problem(422, "validation_failed", "a mark needs a url, a note, or both")
+    mark.updated_at = utcnow()
+    session.add(mark)
+    version = None
+    if url_changed:
+        ingestion = ingestion_of(session, mark_id)
+        start_new_version(ingestion)
+        session.add(ingestion)
+        version = ingestion.version
+    session.commit()
+    if version is not None:
+        runtime.ingestion.enqueue(mark_id, version)
+    return to_out(load(session, mark_id))
+
+
+@router.delete(
+    "/{mark_id}", name="delete", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 404, 422, 503)
+)
+def delete_mark(mark_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep) -> Response:
+    mark = owned_mark(session, user, mark_id, for_update=True)
+    attachment = session.get(Attachment, mark_id)
+    blob_id = attachment.blob_id if attachment else None
+    session.delete(mark)
+    session.commit()
+    if blob_id is not None:
+        runtime.blobs.delete(blob_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
