@@ -1,0 +1,46 @@
+"""Fixtures for the services tests: a state dir of their own, so they never touch (or `down`)
+sets that other runs on this machine keep in the default state dir."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tools.lattice.config import LatticeSettings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def state_dir() -> Iterator[Path]:
+    # Not tmp_path: pytest's temp root is 0700, and PostgreSQL's `nobody` must reach the binaries copy.
+    path = Path(tempfile.mkdtemp(prefix="retrace-lattice-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def settings(state_dir: Path) -> LatticeSettings:
+    return LatticeSettings(
+        state_dir=state_dir, provider=None, database_url=None, redis_url=None, docker_host=None
+    )
+
+
+@pytest.fixture
+def cli_env(state_dir: Path) -> dict[str, str]:
+    """Environment for `python -m tools.lattice` subprocesses: no inherited LATTICE_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LATTICE_") and k != "DOCKER_HOST"}
+    env["LATTICE_STATE_DIR"] = str(state_dir)
+    return env
+
+
+@pytest.fixture
+def lattice_cmd() -> list[str]:
+    return [sys.executable, "-m", "tools.lattice"]

