@@ -22,8 +22,9 @@ class MaildirMailer:
 
     def send(self, message: EmailMessage) -> None:
         # mailbox.Maildir writes to tmp/ then renames into new/: a reader never sees half a message.
-        self.directory.parent.mkdir(parents=True, exist_ok=True)
-        mailbox.Maildir(self.directory, create=True).add(message)
+        for sub in ("tmp", "new", "cur"):  # Maildir(create=True) skips these when the dir already exists
+            (self.directory / sub).mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(self.directory, create=False).add(message)
 
 
 class SmtpMailer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +39,21 @@ def not_alembic_bookkeeping(name: str | None, type_: str, *_: Any) -> bool:
     return not (type_ == "table" and name == "alembic_version")
 
 
-def pending_changes(engine: Engine) -> list[Any]:
-    """What autogenerate would add: empty when the migrations describe the models exactly."""
-    with engine.connect() as conn:
-        context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "include_name": not_alembic_bookkeeping}
-        )
-        return list(compare_metadata(context, SQLModel.metadata))
+def pending_changes(conn: Connection) -> list[Any]:
+    """What autogenerate would add on this connection's schema: empty when migrations match the models."""
+    context = MigrationContext.configure(
+        conn, opts={"compare_type": True, "include_name": not_alembic_bookkeeping}
+    )
+    return list(compare_metadata(context, SQLModel.metadata))
+
+
+def upgrade_sql() -> str:
+    """The migrations to head as plain SQL, schema-agnostic (for cloning schemas quickly)."""
+    buffer = io.StringIO()
+    config = alembic_config(None, "")
+    config.attributes["output_buffer"] = buffer
+    command.upgrade(config, "head", sql=True)
+    return buffer.getvalue()
 
 
 def new_revision(engine: Engine, settings: Settings, message: str) -> None:

@@ -1,1 +1,267 @@
-"""pytest plugin of the lattice (loaded with `-p tools.lattice.plugin`)."""
+"""The lattice as a pytest plugin (`-p tools.lattice.plugin`, set in pyproject's addopts).
+
+The controller (the xdist controller, or the only process without xdist) starts one service set per
+run, checks the guards, reaps what killed runs left, and sweeps the run's own leftovers at the end.
+Each worker builds its planes on first use, and the fixtures below hand them to tests.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from app.settings import Settings
+from tools.lattice import schema as pg_plane
+from tools.lattice.accounts import Mailbox, SignedInUser
+from tools.lattice.isolation import WorkerPlane, reap_dead_runs, record_run, sweep_run
+from tools.lattice.naming import WorkerNames, new_run_id, worker_index
+from tools.lattice.queue import DrainableWorker
+from tools.lattice.telemetry import Telemetry
+from tools.lattice.workerstate import WorkerLattice
+
+_RUN = pytest.StashKey["RunContext"]()
+# Reports reach the controller without their config, so the run is also kept here (one per process).
+_THIS_RUN: dict[str, RunContext] = {}
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    database_url: str
+    redis_url: str
+    provider: str
+    worker_id: str
+    is_controller: bool
+    stop: Any = None  # the ServiceSet's stop(), controller only
+    telemetry: Telemetry | None = None
+    phases: dict[str, tuple[str, float]] = field(default_factory=dict)
+    worker_figures: dict[str, dict[str, float]] = field(default_factory=dict)
+    lattice: WorkerLattice | None = None
+
+    def as_workerinput(self) -> dict[str, str]:
+        return {
+            "run_id": self.run_id,
+            "database_url": self.database_url,
+            "redis_url": self.redis_url,
+            "provider": self.provider,
+        }
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("lattice", "Retrace test lattice")
+    group.addoption(
+        "--lattice-suite", default="integration", help="suite name for telemetry (default: integration)"
+    )
+    group.addoption("--lattice-logs", default="logs", help="directory for telemetry (default: logs)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        shared = workerinput["lattice"]
+        config.stash[_RUN] = RunContext(worker_id=workerinput["workerid"], is_controller=False, **shared)
+    elif config.option.collectonly or config.option.help:
+        return
+    else:
+        config.stash[_RUN] = _start_run(config)
+    _THIS_RUN["run"] = config.stash[_RUN]
+
+
+def _start_run(config: pytest.Config) -> RunContext:
+    from tools.lattice.config import LatticeConfigError
+    from tools.lattice.services import ServiceUnavailable, start_services
+
+    try:
+        services = start_services()
+    except (ServiceUnavailable, LatticeConfigError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    run = RunContext(
+        run_id=new_run_id(),
+        database_url=services.database_url,
+        redis_url=services.redis_url,
+        provider=services.provider,
+        worker_id="main",
+        is_controller=True,
+        stop=services.stop,
+    )
+    try:
+        _guards(run)
+        record_run(run.run_id)
+        reaped = reap_dead_runs(run.run_id, run.database_url, run.redis_url)
+    except BaseException:
+        services.stop()
+        raise
+    if reaped:
+        print(f"lattice: reaped leftovers of killed run(s): {', '.join(reaped)}")
+    suite = config.getoption("--lattice-suite")
+    run.telemetry = Telemetry(
+        Path(config.getoption("--lattice-logs")) / f"{suite}.json", run.run_id, suite, run.provider
+    )
+    run.telemetry.open()
+    return run
+
+
+def _guards(run: RunContext) -> None:
+    """Stop before any test, with one line, when the run cannot mean anything."""
+    engine = create_engine(Settings(database_url=run.database_url).sqlalchemy_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        diff = pg_plane.models_match_migrations(engine)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise pytest.UsageError(f"lattice: the database is unreachable ({run.provider}): {reason}") from None
+    finally:
+        engine.dispose()
+    if diff:
+        raise pytest.UsageError(
+            f"lattice: the models and the migrations disagree (pending migration: {'; '.join(diff)}); "
+            "write one with `retrace revision -m '<what changed>'`"
+        )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    node.workerinput["lattice"] = node.config.stash[_RUN].as_workerinput()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    figures = getattr(node, "workeroutput", {}).get("lattice_figures")
+    if figures:
+        node.config.stash[_RUN].worker_figures[node.gateway.id] = figures
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    run = _THIS_RUN.get("run")
+    if run is None or not run.is_controller or run.telemetry is None:
+        return
+    worker = getattr(report, "worker_id", None) or getattr(getattr(report, "node", None), "gateway", None)
+    worker_name = worker if isinstance(worker, str) else getattr(worker, "id", "main")
+    outcome, duration = run.phases.get(report.nodeid, ("passed", 0.0))
+    if report.failed:
+        outcome = "failed" if report.when == "call" else "error"
+    elif report.skipped and outcome == "passed":
+        outcome = "skipped"
+    run.phases[report.nodeid] = (outcome, duration + report.duration)
+    if report.when == "teardown":
+        run.telemetry.add(worker_name, report.nodeid, outcome, duration + report.duration)
+        del run.phases[report.nodeid]
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if _RUN not in config.stash:
+        return
+    run = config.stash[_RUN]
+    if not run.is_controller or run.telemetry is None:
+        return
+    if run.lattice is not None:  # no xdist: this process was the only worker
+        run.worker_figures["main"] = run.lattice.figures()
+    for name in ("bootstrap_total_s", "bootstrap_schema_s", "reset_median_ms"):
+        values = [f[name] for f in run.worker_figures.values() if name in f]
+        if values:
+            run.telemetry.figures[name] = f"median {statistics.median(values)} over {len(values)} worker(s)"
+    terminalreporter.section("lattice")
+    for line in run.telemetry.summary_lines():
+        terminalreporter.write_line(line)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    run = _THIS_RUN.get("run")
+    # xdist sends workeroutput to the controller during sessionfinish, so the figures go in first.
+    if run is not None and run.lattice is not None and not run.is_controller:
+        session.config.workeroutput["lattice_figures"] = run.lattice.figures()  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _RUN not in config.stash:
+        return
+    run = config.stash[_RUN]
+    if run.lattice is not None:
+        run.lattice.close()
+    if run.is_controller:
+        try:
+            sweep_run(run.run_id, run.database_url, run.redis_url)
+        finally:
+            if run.stop is not None:
+                run.stop()
+
+
+# ---- fixtures: few, and named for what they give
+
+
+@pytest.fixture(scope="session")
+def lattice(request: pytest.FixtureRequest) -> WorkerLattice:
+    """This xdist worker's planes, app and accounts, built on first use (once per worker)."""
+    run = request.config.stash[_RUN]
+    if run.lattice is None:
+        names = WorkerNames(run.run_id, worker_index(run.worker_id if not run.is_controller else "main"))
+        run.lattice = WorkerLattice.bootstrap(WorkerPlane(names, run.database_url, run.redis_url))
+    return run.lattice
+
+
+@pytest.fixture(scope="session")
+def settings(lattice: WorkerLattice) -> Settings:
+    """The service settings of this worker (its schema, namespace, queue suffix, dirs)."""
+    return lattice.settings
+
+
+@pytest.fixture
+def _clean_after(lattice: WorkerLattice) -> Iterator[None]:
+    yield
+    lattice.reset()
+
+
+@pytest.fixture
+def api(lattice: WorkerLattice, _clean_after: None) -> httpx.Client:
+    """An httpx client on the app in-process (ASGI), anonymous; pass `headers=user.headers` to sign."""
+    return lattice.client
+
+
+@pytest.fixture
+def mailbox(lattice: WorkerLattice) -> Mailbox:
+    """The Maildir this worker's service delivers to."""
+    return lattice.mailbox
+
+
+@pytest.fixture
+def user(lattice: WorkerLattice, _clean_after: None) -> SignedInUser:
+    """This worker's disposable user, signed in through the real OTP flow, with an API token."""
+    return lattice.account("user")
+
+
+@pytest.fixture
+def other_user(lattice: WorkerLattice, _clean_after: None) -> SignedInUser:
+    """A second signed-in user, for proving that nobody sees another's objects."""
+    return lattice.account("other")
+
+
+@pytest.fixture
+def worker(lattice: WorkerLattice, _clean_after: None) -> Iterator[DrainableWorker]:
+    """A real Dramatiq worker consuming this xdist worker's queue; `worker.join()` drains it."""
+    lattice.worker.resume()
+    try:
+        yield lattice.worker
+    finally:
+        lattice.worker.join(fail_fast=False)
+        lattice.worker.pause()
+
+
+@pytest.fixture
+def db(lattice: WorkerLattice, _clean_after: None) -> Iterator[Session]:
+    """A session on this worker's schema, for checking what the service wrote."""
+    with Session(lattice.engine, expire_on_commit=False) as session:
+        yield session
+
+
+__all__ = ["api", "db", "lattice", "mailbox", "other_user", "settings", "user", "worker"]

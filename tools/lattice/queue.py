@@ -1,0 +1,92 @@
+"""A real Dramatiq worker for one xdist worker's queue, with StubBroker-style `join(fail_fast=...)`."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import Middleware
+
+from app.ingestion.queue import IngestionQueue, make_worker
+
+
+class ActorErrors(Middleware):  # type: ignore[misc]  # dramatiq's Middleware is untyped
+    """Keeps what actors raised, so a test can see its worker's failures instead of a log line."""
+
+    def __init__(self) -> None:
+        self.errors: list[BaseException] = []
+        self._lock = threading.Lock()
+
+    def after_process_message(
+        self, broker: Any, message: Any, *, result: Any = None, exception: BaseException | None = None
+    ) -> None:
+        if exception is not None:
+            with self._lock:
+                self.errors.append(exception)
+
+    def take(self) -> list[BaseException]:
+        with self._lock:
+            taken, self.errors = self.errors, []
+        return taken
+
+
+class QueueNotDrained(AssertionError):
+    pass
+
+
+class DrainableWorker:
+    """Started once per xdist worker, paused between tests, resumed for tests that ask for it."""
+
+    def __init__(self, queue: IngestionQueue, errors: ActorErrors, threads: int = 2) -> None:
+        self.queue = queue
+        self.errors = errors
+        self._threads = threads
+        self._worker: dramatiq.Worker | None = None
+
+    @property
+    def broker(self) -> RedisBroker:
+        return self.queue.broker
+
+    def resume(self) -> None:
+        if self._worker is None:
+            self._worker = make_worker(self.queue, threads=self._threads, prefetch=64)
+            self._worker.start()
+        else:
+            self._worker.resume()
+
+    def pause(self) -> None:
+        if self._worker is not None:
+            self._worker.pause()
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop(timeout=5000)
+            self._worker = None
+
+    def pending(self) -> int:
+        """Messages queued, delayed or in flight on this worker's queue."""
+        return int(self.broker.do_qsize(self.queue.queue_name))
+
+    def join(self, *, timeout_s: float = 15.0, fail_fast: bool = True) -> list[BaseException]:
+        """Wait until the queue is drained (retries included); re-raise the first actor error if fail_fast.
+
+        Returns the errors actors raised meanwhile (when not failing fast).
+        """
+        deadline = time.monotonic() + timeout_s
+        while self.pending():
+            if time.monotonic() > deadline:
+                raise QueueNotDrained(
+                    f"{self.pending()} message(s) still on {self.queue.queue_name} after {timeout_s}s"
+                )
+            time.sleep(0.005)
+        errors = self.errors.take()
+        if fail_fast and errors:
+            raise errors[0]
+        return errors
+
+    def flush(self) -> None:
+        self.broker.flush(self.queue.queue_name)
+        self.errors.take()
