@@ -1,0 +1,118 @@
+"""Every entry point of the lattice. `nox -l` lists them; `nox` runs lint, integration and contract."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = False
+nox.options.error_on_missing_interpreters = False
+nox.options.sessions = ["lint", "integration", "contract"]
+
+PYTHONS = ["3.11", "3.12", "3.13"]
+
+
+def _install(session: nox.Session, extras: str) -> None:
+    session.install("-e", f".[{extras}]")
+
+
+def _pytest(session: nox.Session, suite: str, paths: list[str], *extra: str) -> None:
+    """pytest on the lattice: parallel by default, telemetry and JUnit XML under logs/."""
+    args = list(session.posargs)
+    if not any(a == "-n" or a.startswith(("-n=", "--numprocesses")) or a.startswith("-n") for a in args):
+        args = ["-n", "auto", *args]
+    session.run(
+        "pytest",
+        *paths,
+        f"--lattice-suite={suite}",
+        f"--junitxml=logs/{suite}.xml",
+        *extra,
+        *args,
+    )
+
+
+@nox.session(tags=["ci", "default"])
+def lint(session: nox.Session) -> None:
+    """ruff (lint + format check), mypy, and the CI workflow against its schema."""
+    _install(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy", "app", "tools", "tests")
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", ".github/workflows/lattice.yml")
+
+
+@nox.session(tags=["ci", "default"])
+def integration(session: nox.Session) -> None:
+    """HTTP -> queue -> worker -> DB flows for every row of api.md, plus the harness's own tests."""
+    _install(session, "test")
+    _pytest(session, "integration", ["tests/integration", "tests/lattice"], "--ignore=tests/integration/stateful")
+
+
+@nox.session(tags=["ci", "default"])
+def contract(session: nox.Session) -> None:
+    """Every OpenAPI operation under Hypothesis-generated input, validated with openapi-core."""
+    _install(session, "test")
+    _pytest(session, "contract", ["tests/contract"])
+
+
+@nox.session(tags=["ci"])
+def stateful(session: nox.Session) -> None:
+    """Hypothesis state machines driving the API and the worker, invariants checked after every step."""
+    _install(session, "test")
+    _pytest(session, "stateful", ["tests/integration/stateful"])
+
+
+@nox.session(tags=["ci"])
+def live(session: nox.Session) -> None:
+    """The same flows over a real port (uvicorn + a separate `retrace worker`), and the fault drills."""
+    _install(session, "test")
+    _pytest(session, "live", ["tests/live"])
+
+
+@nox.session(tags=["ci"])
+def regression(session: nox.Session) -> None:
+    """The regression bank: one locked reproduction per past incident."""
+    _install(session, "test")
+    _pytest(session, "regression", ["tests/regression"])
+
+
+@nox.session(tags=["ci"])
+def perf(session: nox.Session) -> None:
+    """Latency and throughput sentinels against a live uvicorn; `-- --accept` takes the run as baseline."""
+    _install(session, "perf")
+    session.run("python", "-m", "tests.perf", *session.posargs)
+
+
+@nox.session(tags=["ci"])
+def spec(session: nox.Session) -> None:
+    """The committed OpenAPI document matches the app and is valid; `-- --update` rewrites it."""
+    _install(session, "test")
+    session.run("python", "-m", "tools.lattice", "spec", *session.posargs)
+
+
+@nox.session(tags=["ci"])
+def gen(session: nox.Session) -> None:
+    """The generated SDK (sdk/) matches the committed document; `-- --update` regenerates it."""
+    _install(session, "test,gen")
+    session.run("python", "-m", "tools.lattice", "gen", *session.posargs)
+
+
+@nox.session
+def peer(session: nox.Session) -> None:
+    """schemathesis against the same app, as a second opinion on the contract suite."""
+    _install(session, "peer")
+    session.run("python", "-m", "tools.lattice", "peer", *session.posargs)
+
+
+@nox.session
+def promote(session: nox.Session) -> None:
+    """Turn a failing Hypothesis example or step program into a regression-bank case."""
+    _install(session, "test")
+    session.run("python", "-m", "tools.lattice", "promote", *session.posargs)
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Run Retrace on PostgreSQL and Redis from the service set (embedded when nothing else is set)."""
+    _install(session, "lattice")
+    session.run("python", "-m", "tools.lattice", "serve", *session.posargs)
