@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.lattice.config import LatticeSettings
+from tools.lattice.config import LatticeSettings, fast_temp_root
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def state_dir() -> Iterator[Path]:
     # Not tmp_path: pytest's temp root is 0700, and PostgreSQL's `nobody` must reach the binaries copy.
-    path = Path(tempfile.mkdtemp(prefix="retrace-lattice-test-"))
+    path = Path(tempfile.mkdtemp(prefix="retrace-lattice-test-", dir=fast_temp_root()))
     path.chmod(0o755)
     yield path
     shutil.rmtree(path, ignore_errors=True)
