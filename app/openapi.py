@@ -12,6 +12,7 @@ from app.problems import PROBLEM_MEDIA_TYPE
 
 TITLE = "Retrace API"
 VERSION = "1.0.0"
+PROBLEM_SCHEMA = "Problem"
 
 # Ids a creating operation hands to the operations that use them (schemathesis follows these).
 _LINKS = {
@@ -45,13 +46,18 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             _add_links(operation)
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
+    # The problem body is published under its title, the name every error response refers to.
+    if "ProblemBody" in schemas:
+        schemas[PROBLEM_SCHEMA] = schemas.pop("ProblemBody")
     return doc
 
 
 def _problem_json(operation: dict[str, Any]) -> None:
     for status, response in operation.get("responses", {}).items():
         if int(status) >= 400:
-            response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            response["content"] = {
+                PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA}"}}
+            }
             if int(status) == 422:
                 response["description"] = "The request does not match the schema (`validation_failed`)"
 
