@@ -1,0 +1,129 @@
+"""The service over a real port: uvicorn in one process, `retrace worker` in another.
+
+Nothing the in-process shortcuts hide (lifespan, serialisation, process boundaries, real timeouts)
+goes untested when a suite runs against this. Both processes die with the one that started them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from app.settings import Settings
+from tools.lattice.services.base import free_port
+from tools.lattice.services.process import die_with_parent
+
+
+class LiveStackFailed(RuntimeError):
+    """A process of the stack did not come up; the message carries the tail of its log."""
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The `RETRACE_*` environment that makes a child process build exactly these settings."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"RETRACE_{name.upper()}"] = str(value)
+    return env
+
+
+@dataclass
+class LiveStack:
+    base_url: str
+    settings: Settings
+    logs: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=10.0, **kwargs)  # type: ignore[arg-type]
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        """(Re)start the `retrace worker` process, e.g. after a drill killed it."""
+        self.processes["worker"] = _spawn(
+            [sys.executable, "-m", "app.cli", "worker"], self.settings, self.logs / "worker.log"
+        )
+        return self.processes["worker"]
+
+    def stop(self) -> None:
+        for name in ("api", "worker"):
+            process = self.processes.pop(name, None)
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+    def __enter__(self) -> LiveStack:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def _spawn(command: list[str], settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **settings_env(settings), "PYTHONUNBUFFERED": "1"}
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent()
+        )
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def start_live_stack(
+    settings: Settings, logs: Path, *, with_worker: bool = True, timeout_s: float = 30.0
+) -> LiveStack:
+    """Start uvicorn (and a worker) on `settings`, whose schema must already be migrated."""
+    port = free_port()
+    stack = LiveStack(base_url=f"http://127.0.0.1:{port}", settings=settings, logs=logs)
+    api_log = logs / "api.log"
+    stack.processes["api"] = _spawn(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "app.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        settings,
+        api_log,
+    )
+    if with_worker:
+        stack.start_worker()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        api = stack.processes["api"]
+        if api.poll() is not None:
+            stack.stop()
+            raise LiveStackFailed(f"uvicorn exited with {api.returncode}:\n{_tail(api_log)}")
+        try:
+            if httpx.get(f"{stack.base_url}/healthz", timeout=1.0).status_code == 200:
+                return stack
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            stack.stop()
+            raise LiveStackFailed(f"uvicorn did not answer within {timeout_s}s:\n{_tail(api_log)}")
+        time.sleep(0.05)
