@@ -23,7 +23,11 @@ from app.schemas import AttachmentOut
 router = APIRouter(prefix="/v1/marks/{mark_id}/attachment", tags=["attachments"])
 
 _BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
-_UPLOAD_BODY = {"requestBody": {"required": True, "content": {"*/*": _BINARY}}}
+# Any media type is stored as sent; application/octet-stream is listed first because generated clients
+# (openapi-python-client) skip an operation whose only body type is the `*/*` wildcard.
+_UPLOAD_BODY = {
+    "requestBody": {"required": True, "content": {"application/octet-stream": _BINARY, "*/*": _BINARY}}
+}
 
 
 def _too_large(limit: int) -> Problem:
