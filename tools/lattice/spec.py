@@ -1,0 +1,139 @@
+"""The spec guard: the committed OpenAPI document (openapi/retrace.json) is valid and is what the app builds.
+
+`python -m tools.lattice spec` exits 1 with a unified diff when the app's document drifted from the
+committed one, `--update` rewrites the committed file. Building the app connects to nothing, so this needs
+no services.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DOCUMENT_PATH = REPO_ROOT / "openapi" / "retrace.json"
+
+# Placeholders: create_app() wires its parts lazily, so these are never connected to.
+_DUMMY_DATABASE_URL = "postgresql://spec@127.0.0.1:1/spec"
+_DUMMY_REDIS_URL = "redis://127.0.0.1:1/0"
+
+
+class SpecError(Exception):
+    """The document is invalid or drifted; the message says how, in a few lines."""
+
+
+def live_document() -> dict[str, Any]:
+    """The OpenAPI document of the app as the code builds it now."""
+    from app.main import create_app
+    from app.settings import Settings
+
+    app = create_app(Settings(database_url=_DUMMY_DATABASE_URL, redis_url=_DUMMY_REDIS_URL))
+    try:
+        return app.openapi()
+    finally:
+        app.state.runtime.close()
+
+
+def render(document: dict[str, Any]) -> str:
+    """The one textual form of a document: pretty, sorted keys, trailing newline."""
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def committed_document(path: Path = DOCUMENT_PATH) -> dict[str, Any]:
+    try:
+        loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        hint = "write it with `python -m tools.lattice spec --update`"
+        raise SpecError(f"{path} does not exist; {hint}") from None
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"{path} is not JSON: {exc}") from None
+    return loaded
+
+
+@cache
+def load_committed() -> dict[str, Any]:
+    """The committed document, read once per process (the contract suite parametrizes over it)."""
+    return committed_document()
+
+
+def validate_document(document: dict[str, Any]) -> None:
+    """openapi-spec-validator on the document; SpecError with its first complaint."""
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+    try:
+        validate(document)
+    except OpenAPIValidationError as exc:
+        raise SpecError(f"the OpenAPI document is invalid: {exc.message}") from None
+    except Exception as exc:  # e.g. a dangling $ref surfaces as a referencing error
+        raise SpecError(f"the OpenAPI document is invalid: {exc.__class__.__name__}: {exc}") from None
+
+
+def drift(path: Path = DOCUMENT_PATH) -> str:
+    """A unified diff from the committed document to the live one; empty when they agree."""
+    live = render(live_document())
+    committed = path.read_text(encoding="utf-8") if path.exists() else ""
+    if live == committed:
+        return ""
+    return "".join(
+        difflib.unified_diff(
+            committed.splitlines(keepends=True),
+            live.splitlines(keepends=True),
+            fromfile=f"{_shown(path)} (committed)",
+            tofile="create_app().openapi() (live)",
+        )
+    )
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
+def update(path: Path = DOCUMENT_PATH) -> bool:
+    """Rewrite the committed document from the app; True when it changed."""
+    document = live_document()
+    validate_document(document)
+    text = render(document)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
+def _run(args: argparse.Namespace) -> int:
+    path = Path(args.path)
+    try:
+        if args.update:
+            changed = update(path)
+            print(f"spec: {_shown(path)} {'rewritten' if changed else 'already up to date'}")
+            return 0
+        validate_document(committed_document(path))
+        diff = drift(path)
+    except SpecError as exc:
+        print(f"spec: {exc}", file=sys.stderr)
+        return 1
+    if diff:
+        sys.stdout.write(diff)
+        print(
+            f"spec: the app's OpenAPI document differs from {_shown(path)} (diff above); "
+            "if the change is intended, run `python -m tools.lattice spec --update` and commit it",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"spec: {_shown(path)} is valid and matches the app")
+    return 0
+
+
+def add_spec_commands(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "spec", help="check that the committed OpenAPI document is valid and matches the app"
+    )
+    parser.add_argument("--update", action="store_true", help="rewrite the committed document from the app")
+    parser.add_argument("--path", default=str(DOCUMENT_PATH), help="the committed document")
+    parser.set_defaults(handler=_run)
