@@ -49,6 +49,19 @@ def cmd_migrate(_: argparse.Namespace) -> None:
     print(f"retrace: schema {settings.db_schema!r} is at the latest migration")
 
 
+def cmd_revision(args: argparse.Namespace) -> None:
+    from app.db import make_engine
+    from app.migrate import new_revision
+
+    settings = _settings()
+    _migrate(settings)  # autogenerate diffs the models against a schema at head
+    engine = make_engine(settings)
+    try:
+        new_revision(engine, settings, args.message)
+    finally:
+        engine.dispose()
+
+
 def cmd_worker(_: argparse.Namespace) -> None:
     from app.runtime import build_runtime
     from app.worker import run_worker
@@ -91,6 +104,9 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("migrate", help="bring RETRACE_DB_SCHEMA to the latest migration").set_defaults(
         run=cmd_migrate
     )
+    revision = sub.add_parser("revision", help="write a new migration from what the models changed")
+    revision.add_argument("-m", "--message", required=True)
+    revision.set_defaults(run=cmd_revision)
     sub.add_parser("worker", help="run a Dramatiq worker on the ingestion queue").set_defaults(run=cmd_worker)
     serve = sub.add_parser("serve", help="migrate, then run the API and a worker together")
     serve.add_argument("--host", default="127.0.0.1")
@@ -101,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     serve.set_defaults(run=cmd_serve)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
         args.run(args)
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .config import LatticeConfigError
+from .guards import add_guard_commands
 from .serve import add_serve_commands
 from .services.base import ServiceUnavailable
 from .services.cli import add_services_commands
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_services_commands(subparsers)
     add_serve_commands(subparsers)
+    add_guard_commands(subparsers)
     return parser
 
 

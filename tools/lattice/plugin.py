@@ -15,13 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app.settings import Settings
-from tools.lattice import schema as pg_plane
 from tools.lattice.accounts import Mailbox, SignedInUser
+from tools.lattice.guards import GuardFailed, check_database
 from tools.lattice.isolation import WorkerPlane, reap_dead_runs, record_run, sweep_run
 from tools.lattice.naming import WorkerNames, new_run_id, worker_index
 from tools.lattice.queue import DrainableWorker
@@ -112,21 +110,10 @@ def _start_run(config: pytest.Config) -> RunContext:
 
 def _guards(run: RunContext) -> None:
     """Stop before any test, with one line, when the run cannot mean anything."""
-    engine = create_engine(Settings(database_url=run.database_url).sqlalchemy_url)
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        diff = pg_plane.models_match_migrations(engine)
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise pytest.UsageError(f"lattice: the database is unreachable ({run.provider}): {reason}") from None
-    finally:
-        engine.dispose()
-    if diff:
-        raise pytest.UsageError(
-            f"lattice: the models and the migrations disagree (pending migration: {'; '.join(diff)}); "
-            "write one with `retrace revision -m '<what changed>'`"
-        )
+        check_database(run.database_url, run.provider)
+    except GuardFailed as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(optionalhook=True)
