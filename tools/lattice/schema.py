@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
@@ -110,7 +111,20 @@ def models_match_migrations(engine: Engine) -> list[str]:
         conn.exec_driver_sql(migration_sql())
         diff = pending_changes(conn)
         transaction.rollback()
-    return [str(change) for change in diff]
+    return [_describe(change) for change in diff]
+
+
+def _describe(change: Any) -> str:
+    """`add_column users.nickname` rather than a tuple of SQLAlchemy objects."""
+    if isinstance(change, list):  # modify_* changes come grouped per column
+        return ", ".join(_describe(item) for item in change)
+    op, *rest = change
+    if op.startswith("modify_"):  # (op, schema, table, column, ...)
+        return f"{op} {rest[1]}.{rest[2]}"
+    if op in ("add_column", "remove_column"):  # (op, schema, table, Column)
+        return f"{op} {rest[1]}.{rest[2].name}"
+    target = rest[0]
+    return f"{op} {getattr(target, 'name', target)}"
 
 
 def truncate_all(engine: Engine) -> None:
