@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=5000, ge=0)
     db_connect_timeout_s: int = Field(default=3, ge=1)
     redis_timeout_s: float = Field(default=3.0, gt=0)
+    # Dramatiq's Redis broker: a worker process silent this long counts as dead, and a maintenance pass
+    # (run on `broker_maintenance_chance` broker commands out of a million) requeues its unacked messages.
+    broker_heartbeat_timeout_ms: int = Field(default=60_000, ge=1)
+    broker_maintenance_chance: int = Field(default=1000, ge=0, le=1_000_000)
 
     @field_validator("db_schema")
     @classmethod

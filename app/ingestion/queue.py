@@ -30,6 +30,8 @@ def make_broker(settings: Settings) -> RedisBroker:
         namespace=settings.redis_namespace,
         socket_timeout=settings.redis_timeout_s,
         socket_connect_timeout=settings.redis_timeout_s,
+        heartbeat_timeout=settings.broker_heartbeat_timeout_ms,
+        maintenance_chance=settings.broker_maintenance_chance,
     )
 
 
