@@ -37,6 +37,13 @@ def _http_url(value: str) -> str:
     return value
 
 
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold U+0000: letting it through turns a bad request into a 500 at INSERT.
+    if "\x00" in value:
+        raise ValueError("may not contain the NUL character (U+0000)")
+    return value
+
+
 def _merge_tags(tags: list[str]) -> list[str]:
     merged = list(dict.fromkeys(tag.lower() for tag in tags))
     if len(merged) > MAX_TAGS:
@@ -46,9 +53,9 @@ def _merge_tags(tags: list[str]) -> list[str]:
 
 Email = Annotated[str, StringConstraints(min_length=3, max_length=320), AfterValidator(_email)]
 HttpUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048), AfterValidator(_http_url)]
-Title = Annotated[str, StringConstraints(max_length=300)]
-Note = Annotated[str, StringConstraints(max_length=10_000)]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+Title = Annotated[str, StringConstraints(max_length=300), AfterValidator(_no_nul)]
+Note = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_no_nul)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=40), AfterValidator(_no_nul)]
 Tags = Annotated[list[Tag], Field(max_length=200), AfterValidator(_merge_tags)]
 OtpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 
@@ -89,13 +96,13 @@ class SessionOut(BaseModel):
 # ---- users
 class UserPatch(BaseModel):
     model_config = _strict
-    display_name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    display_name: Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValidator(_no_nul)]
 
 
 # ---- tokens
 class TokenCreate(BaseModel):
     model_config = _strict
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_no_nul)]
     expires_in_days: Annotated[int, Field(ge=1, le=365)] | None = None
 
 
