@@ -6,7 +6,8 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from sqlalchemy import and_, or_
+from sqlalchemy import Text, and_, or_, type_coerce
+from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlmodel import col
 
 from app import cursor
@@ -56,7 +57,9 @@ def list_marks(
 ) -> MarkPage:
     query = rows_query().where(Mark.user_id == user.id)
     if tag is not None:
-        query = query.where(col(Mark.tags).contains([tag.lower()]))
+        # The column is the generic ARRAY, whose contains() is not implemented: coerce to PostgreSQL's
+        # ARRAY so it renders `tags @> ARRAY[...]`, which the GIN index ix_marks_tags serves.
+        query = query.where(type_coerce(col(Mark.tags), PG_ARRAY(Text)).contains([tag.lower()]))
     if status_ is not None:
         query = query.where(Ingestion.status == status_)
     if cursor_ is not None:
