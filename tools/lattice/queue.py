@@ -12,6 +12,10 @@ from dramatiq.middleware import Middleware
 
 from app.ingestion.queue import IngestionQueue, make_worker
 
+# On pause() Dramatiq's consumer thread leaves its fetch loop and sleeps its "restart" delay (3 s by default)
+# before it notices the pause, so every per-test pause cost 3 s. The loop reads this global each time round.
+dramatiq.worker.CONSUMER_RESTART_DELAY_SECS = 0.02
+
 
 class ActorErrors(Middleware):
     """Keeps what actors raised, so a test can see its worker's failures instead of a log line."""
