@@ -1,0 +1,31 @@
+"""Helpers of the regression bank: an app on this worker's planes with some settings changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from app.main import create_app
+from tools.lattice.workerstate import WorkerLattice
+
+AppWith = Callable[..., AbstractContextManager[TestClient]]
+
+
+@pytest.fixture
+def app_with(lattice: WorkerLattice, api: httpx.Client) -> AppWith:
+    """`with app_with(mailer=...) as client:` runs the app on this worker's schema with those settings.
+
+    Asking for `api` too makes the lattice reset the tables the test touched afterwards.
+    """
+
+    @contextmanager
+    def build(**overrides: object) -> Iterator[TestClient]:
+        app = create_app(settings=lattice.plane.settings(**overrides))
+        with TestClient(app, base_url="http://retrace.test") as client:
+            yield client
+
+    return build
