@@ -42,11 +42,12 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
             raise Unsatisfiable
         return ByteRange(max(0, size - n), size - 1)
     start = int(first)
-    end = int(last) if last else size - 1
-    if end < start:
-        return None
+    if last and int(last) < start:
+        return None  # an invalid range-spec: the header is ignored
+    # Checked before the open end is filled in, so `bytes=<size>-` is unsatisfiable rather than ignored.
     if start >= size:
         raise Unsatisfiable
+    end = int(last) if last else size - 1
     return ByteRange(start, min(end, size - 1))
 
 
