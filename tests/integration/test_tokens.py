@@ -1,0 +1,137 @@
+"""API tokens: minted once with an `rt_` secret, listed without it, revoked at once, expiry, last use."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+
+from app.models import Token, TokenKind
+from tests.integration.flows import Headers, Json, assert_problem, assert_validation_problem
+from tools.lattice.accounts import SignedInUser
+
+
+def _create(api: httpx.Client, headers: Headers, **body: object) -> Json:
+    response = api.post("/v1/tokens", json={"name": "ci", **body}, headers=headers)
+    assert response.status_code == 201, response.text
+    created: Json = response.json()
+    return created
+
+
+def _listed(api: httpx.Client, headers: Headers) -> dict[str, Json]:
+    response = api.get("/v1/tokens", headers=headers)
+    assert response.status_code == 200, response.text
+    return {item["id"]: item for item in response.json()}
+
+
+def _bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_create_shows_the_secret_once_and_list_never_does(api: httpx.Client, user: SignedInUser) -> None:
+    created = _create(api, user.headers, name="deploy bot")
+    assert created["token"].startswith("rt_")
+    assert created["name"] == "deploy bot"
+    assert created["token"].startswith(created["prefix"])
+    assert created["expires_at"] is None
+    listed = _listed(api, user.headers)
+    assert set(listed[created["id"]]) == {"id", "name", "prefix", "created_at", "expires_at", "last_used_at"}
+    assert created["token"] not in api.get("/v1/tokens", headers=user.headers).text
+
+
+def test_api_token_authenticates_and_records_last_use(api: httpx.Client, user: SignedInUser) -> None:
+    created = _create(api, user.headers)
+    assert _listed(api, user.headers)[created["id"]]["last_used_at"] is None
+    me = api.get("/v1/me", headers=_bearer(created["token"]))
+    assert me.status_code == 200
+    assert me.json()["id"] == str(user.id)
+    last_used = _listed(api, user.headers)[created["id"]]["last_used_at"]
+    assert last_used is not None
+    assert datetime.fromisoformat(last_used) >= datetime.fromisoformat(created["created_at"])
+
+
+def test_expiry_in_days(api: httpx.Client, user: SignedInUser) -> None:
+    created = _create(api, user.headers, expires_in_days=30)
+    lifetime = datetime.fromisoformat(created["expires_at"]) - datetime.fromisoformat(created["created_at"])
+    assert lifetime == timedelta(days=30)
+
+
+def test_revoke_stops_the_token_at_once_and_unlists_it(api: httpx.Client, user: SignedInUser) -> None:
+    created = _create(api, user.headers)
+    assert api.get("/v1/me", headers=_bearer(created["token"])).status_code == 200
+    response = api.delete(f"/v1/tokens/{created['id']}", headers=user.headers)
+    assert response.status_code == 204
+    assert_problem(api.get("/v1/me", headers=_bearer(created["token"])), 401, "unauthenticated")
+    assert created["id"] not in _listed(api, user.headers)
+    assert_problem(api.delete(f"/v1/tokens/{created['id']}", headers=user.headers), 404, "not_found")
+
+
+def test_a_token_can_revoke_itself(api: httpx.Client, user: SignedInUser) -> None:
+    created = _create(api, user.headers)
+    headers = _bearer(created["token"])
+    assert api.delete(f"/v1/tokens/{created['id']}", headers=headers).status_code == 204
+    assert_problem(api.get("/v1/tokens", headers=headers), 401, "unauthenticated")
+
+
+def test_expired_token_is_listed_but_refused(api: httpx.Client, user: SignedInUser, db: Session) -> None:
+    created = _create(api, user.headers, expires_in_days=1)
+    row = db.get(Token, uuid.UUID(created["id"]))
+    assert row is not None
+    row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    db.add(row)
+    db.commit()
+    assert created["id"] in _listed(api, user.headers)
+    assert_problem(api.get("/v1/me", headers=_bearer(created["token"])), 401, "unauthenticated")
+
+
+def test_session_tokens_are_not_listed_or_revocable(
+    api: httpx.Client, user: SignedInUser, db: Session
+) -> None:
+    listed = _listed(api, user.headers)
+    assert user.api_token_id is not None
+    assert set(listed) == {str(user.api_token_id)}
+    session_ids = db.exec(
+        select(Token.id).where(Token.user_id == user.id, Token.kind == TokenKind.session)
+    ).all()
+    assert session_ids
+    for token_id in session_ids:
+        assert_problem(api.delete(f"/v1/tokens/{token_id}", headers=user.headers), 404, "not_found")
+    assert api.get("/v1/me", headers=user.headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer rt_not-a-real-token", "Token abc"],
+    ids=["none", "empty", "scheme-only", "scheme-space", "basic", "unknown-token", "other-scheme"],
+)
+def test_missing_or_malformed_credentials_are_unauthenticated(
+    api: httpx.Client, authorization: str | None
+) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    for method, path in (("GET", "/v1/tokens"), ("POST", "/v1/tokens"), ("GET", "/v1/me")):
+        response = api.request(
+            method, path, headers=headers, json={"name": "x"} if method == "POST" else None
+        )
+        assert_problem(response, 401, "unauthenticated")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"name": ""},
+        {"name": "x" * 101},
+        {"name": "x", "expires_in_days": 0},
+        {"name": "x", "expires_in_days": 366},
+    ],
+    ids=["no-name", "empty-name", "long-name", "zero-days", "too-many-days"],
+)
+def test_create_validation(api: httpx.Client, user: SignedInUser, body: Json) -> None:
+    assert_validation_problem(api.post("/v1/tokens", json=body, headers=user.headers))
+
+
+def test_revoke_with_a_malformed_id_is_422(api: httpx.Client, user: SignedInUser) -> None:
+    assert_validation_problem(api.delete("/v1/tokens/not-a-uuid", headers=user.headers), "token_id")
