@@ -56,8 +56,8 @@ from tools.lattice.workerstate import WorkerLattice
 
 MAX_USERS = 3
 MACHINE_SETTINGS = settings(
-    max_examples=18,
-    stateful_step_count=30,
+    max_examples=25,
+    stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
