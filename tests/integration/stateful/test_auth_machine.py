@@ -142,7 +142,7 @@ class AuthMachine(RuleBasedStateMachine):
 
     @rule(
         token=tokens,
-        note=st.text(st.characters(categories=("L",)), min_size=1, max_size=20),
+        note=st.text(st.characters(categories=("Lu", "Ll")), min_size=1, max_size=20),
         attach=st.booleans(),
     )
     def save_mark_with_token(self, token: Token, note: str, attach: bool) -> None:
