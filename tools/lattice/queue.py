@@ -49,6 +49,7 @@ class DrainableWorker:
         self.errors = errors
         self._threads = threads
         self._worker: dramatiq.Worker | None = None
+        self._paused = False
 
     @property
     def broker(self) -> RedisBroker:
@@ -60,15 +61,20 @@ class DrainableWorker:
             self._worker.start()
         else:
             self._worker.resume()
+        self._paused = False
 
     def pause(self) -> None:
-        if self._worker is not None:
+        # Dramatiq's pause() waits for every thread's next poll (~0.1 s) even when already paused, and the
+        # per-test reset pauses every time: only a running worker is paused.
+        if self._worker is not None and not self._paused:
             self._worker.pause()
+        self._paused = True
 
     def stop(self) -> None:
         if self._worker is not None:
             self._worker.stop(timeout=5000)
             self._worker = None
+        self._paused = False
 
     def pending(self) -> int:
         """Messages queued, delayed or in flight on this worker's queue."""
