@@ -192,8 +192,8 @@ def test_upload_is_processed_as_a_new_version(
 def test_only_the_latest_of_quick_changes_ends_in_success(
     api: httpx.Client, user: SignedInUser, worker: DrainableWorker, db: Session
 ) -> None:
-    mark = create_mark(api, user.headers, url="https://v1.example/")
     with paused(worker):
+        mark = create_mark(api, user.headers, url="https://v1.example/")
         for n in (2, 3, 4):
             patch_mark(api, user.headers, mark["id"], url=f"https://v{n}.example/")
         assert worker.pending() == 4
