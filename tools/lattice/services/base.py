@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 Announce = Callable[[str], None]
 
@@ -25,6 +25,14 @@ class ServiceUnavailable(Exception):
     """A provider cannot give a working PostgreSQL + Redis; the message is one actionable line."""
 
 
+class ServerControl(Protocol):
+    """Stop and start one server of a set in place (same port, same data), for fault drills."""
+
+    def stop_server(self, name: str) -> None: ...
+
+    def start_server(self, name: str) -> None: ...
+
+
 @dataclass
 class ServiceSet:
     id: str
@@ -32,6 +40,8 @@ class ServiceSet:
     database_url: str
     redis_url: str
     _stopper: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    # Only sets whose servers this process started (embedded) can be controlled; None otherwise.
+    control: ServerControl | None = field(default=None, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def stop(self) -> None:

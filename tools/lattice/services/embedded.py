@@ -138,6 +138,67 @@ def _launch(
     raise ServiceUnavailable(f"lattice: no free loopback ports after {PORT_ATTEMPTS} attempts")
 
 
+@dataclass
+class _InPlace:
+    """Stops and restarts one server of a running set on its port and data (fault drills)."""
+
+    install: pg_server.PgInstall
+    data: Path
+    private: Path
+    run_as: process.RunAs | None
+    servers: list[_Server]
+    state: StateDir
+    record: registry.RunRecord
+
+    def _server(self, name: str) -> _Server:
+        for server in self.servers:
+            if server.name == name:
+                return server
+        raise ValueError(f"no server named {name!r} in this set (postgres, redis)")
+
+    def stop_server(self, name: str) -> None:
+        """Stop `name` cleanly: PostgreSQL by fast shutdown, Redis after saving its data."""
+        server = self._server(name)
+        if server.proc.poll() is not None:
+            return
+        if not (name == "redis" and redis_server.shut_down(server.port, save=True)):
+            server.proc.send_signal(registry.STOP_SIGNALS[name])
+        try:
+            server.proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait()
+
+    def start_server(self, name: str) -> None:
+        """Start `name` again on the same port and data; returns once it answers."""
+        old = self._server(name)
+        if old.proc.poll() is None:
+            return
+        with old.log.open("ab") as out:
+            if name == "postgres":
+                proc = pg_server.start(
+                    self.install, self.data, old.port, self.run_as, process.die_with_parent(), out
+                )
+            else:
+                proc = redis_server.start(
+                    redis_server.executable(),
+                    self.private / "redis",
+                    old.port,
+                    process.die_with_parent(),
+                    out,
+                )
+        new = _Server(name, proc, old.port, old.log, old.answers)
+        self.servers[self.servers.index(old)] = new  # in place: the set's stop() halts the new one
+        _wait_ready([new], READY_TIMEOUT)
+        self.record.servers = [
+            registry.ServerRecord(
+                s.name, s.proc.pid, process.start_time(s.proc.pid), s.port, int(registry.STOP_SIGNALS[s.name])
+            )
+            for s in self.servers
+        ]
+        registry.write_run(self.state, self.record)
+
+
 def start_embedded(settings: LatticeSettings, announce: Announce, *, detach: bool = False) -> ServiceSet:
     state = open_state_dir(settings.state_dir)
     run_as = process.unprivileged_account()
@@ -179,7 +240,10 @@ def start_embedded(settings: LatticeSettings, announce: Announce, *, detach: boo
         lifecycle.untrack(set_id)
 
     pg, rd = servers
-    service_set = ServiceSet(set_id, "embedded", pg_server.url(pg.port), redis_server.url(rd.port), stop)
+    control = _InPlace(install, data, private, run_as, servers, state, record)
+    service_set = ServiceSet(
+        set_id, "embedded", pg_server.url(pg.port), redis_server.url(rd.port), stop, control=control
+    )
     if not detach:
         lifecycle.track(service_set)
     return service_set

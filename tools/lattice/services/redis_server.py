@@ -54,15 +54,17 @@ def url(port: int) -> str:
     return f"redis://127.0.0.1:{port}/0"
 
 
-def shut_down(port: int) -> bool:
+def shut_down(port: int, *, save: bool = False) -> bool:
     """Stop at once; SIGTERM waits for the next server tick (up to 100 ms at the default hz).
 
+    `save=True` writes the data to the server's dir first (loaded again by a restart there).
     A raw socket, because redis-py retries a command whose connection drops, and SHUTDOWN's
     success is exactly that drop (≈ 3 s of retries).
     """
+    command = b"SHUTDOWN SAVE\r\n" if save else b"SHUTDOWN NOSAVE\r\n"
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
-            conn.sendall(b"SHUTDOWN NOSAVE\r\n")
+            conn.sendall(command)
             reply = conn.recv(256)  # b"" = closed by the exiting server; else an error reply
     except OSError:
         return False
