@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from .config import LatticeConfigError
 from .guards import add_guard_commands
+from .promote import add_promote_commands
 from .serve import add_serve_commands
 from .services.base import ServiceUnavailable
 from .services.cli import add_services_commands
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_services_commands(subparsers)
     add_serve_commands(subparsers)
     add_guard_commands(subparsers)
+    add_promote_commands(subparsers)
     return parser
 
 
