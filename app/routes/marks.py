@@ -52,7 +52,8 @@ def list_marks(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor_: Annotated[str | None, Query(alias="cursor", max_length=200)] = None,
-    tag: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
+    # PostgreSQL text cannot hold NUL: refused here (422), not by the database (500).
+    tag: Annotated[str | None, Query(min_length=1, max_length=40, pattern=r"^[^\x00]*$")] = None,
     status_: Annotated[IngestionStatus | None, Query(alias="status")] = None,
 ) -> MarkPage:
     query = rows_query().where(Mark.user_id == user.id)
