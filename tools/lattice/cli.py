@@ -10,9 +10,11 @@ from typing import NoReturn
 from .config import LatticeConfigError
 from .guards import add_guard_commands
 from .promote import add_promote_commands
+from .sdk import add_gen_commands
 from .serve import add_serve_commands
 from .services.base import ServiceUnavailable
 from .services.cli import add_services_commands
+from .spec import add_spec_commands
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_commands(subparsers)
     add_guard_commands(subparsers)
     add_promote_commands(subparsers)
+    add_spec_commands(subparsers)
+    add_gen_commands(subparsers)
     return parser
 
 
