@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -136,22 +137,22 @@ class SuiteRun:
 
 
 _SUMMARY = re.compile(r"^=*\s*(\d+ (passed|failed|error).*) in [\d.]+s", re.MULTILINE)
-_SEED = re.compile(r"--randomly-seed=(\d+)")
 _FAILED = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
 
 
 def run_suite(workers: int, extra: list[str]) -> SuiteRun:
+    # Chosen here and passed on, because `-q` hides the header where pytest-randomly prints its seed.
+    seed = str(secrets.randbelow(2**32))
     with tempfile.TemporaryDirectory(prefix="bench-harness-logs-") as logs:
         command = [
             sys.executable, "-m", "pytest", SUITE, "-n", str(workers), "-q", "-p", "no:cacheprovider",
-            f"--lattice-logs={logs}", f"--lattice-suite=bench-n{workers}", *extra,
+            f"--lattice-logs={logs}", f"--lattice-suite=bench-n{workers}", f"--randomly-seed={seed}", *extra,
         ]  # fmt: skip
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - started
     out = done.stdout + done.stderr
     summary = _SUMMARY.search(out)
-    seed = _SEED.search(out)
     return SuiteRun(
         workers=workers,
         wall_s=wall,
@@ -161,7 +162,7 @@ def run_suite(workers: int, extra: list[str]) -> SuiteRun:
         else out.strip().splitlines()[-1]
         if out.strip()
         else "(no output)",
-        seed=seed.group(1) if seed else "?",
+        seed=seed,
         failures=[m.group(2) for m in _FAILED.finditer(out)],
     )
 
