@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -102,11 +103,35 @@ async def _on_problem(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc)
 
 
-async def _on_http_exception(_: Request, exc: Exception) -> JSONResponse:
+async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot decode (e.g. JSON that is not UTF-8). The service never
+        # raises 400 itself, and bad input is documented as 422 everywhere: answer that.
+        return problem_response(
+            Problem(422, "validation_failed", "the request body could not be parsed as JSON (UTF-8)")
+        )
     code = _HTTP_CODES.get(exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_"))
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
-    return problem_response(Problem(exc.status_code, code, detail, headers=exc.headers))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette lists the methods of the first route that matched the path only (GET and POST
+        # /v1/marks are two routes); Allow must name every method the path supports.
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem_response(Problem(exc.status_code, code, detail, headers=headers))
+
+
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods the app's OpenAPI document gives the request's path."""
+    paths: dict[str, Any] = request.app.openapi()["paths"]
+    for template, item in paths.items():
+        pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            return [method.upper() for method in item if method in _METHODS]
+    return []
 
 
 def _jsonable_loc(loc: Any) -> list[str | int]:
