@@ -15,18 +15,17 @@ VERSION = "1.0.0"
 PROBLEM_SCHEMA = "Problem"
 
 # Ids a creating operation hands to the operations that use them (schemathesis follows these).
+# A new mark has no attachment: its download and delete are linked from the upload, not from the create.
 _LINKS = {
     "marks-create": (
         "mark_id",
         "$response.body#/id",
-        [
-            "marks-get",
-            "marks-update",
-            "marks-delete",
-            "attachments-upload",
-            "attachments-download",
-            "attachments-delete",
-        ],
+        ["marks-get", "marks-update", "marks-delete", "attachments-upload"],
+    ),
+    "attachments-upload": (
+        "mark_id",
+        "$request.path.mark_id",
+        ["attachments-download", "attachments-delete"],
     ),
     "tokens-create": ("token_id", "$response.body#/id", ["tokens-revoke"]),
 }
