@@ -80,7 +80,20 @@ def regression(session: nox.Session) -> None:
 def perf(session: nox.Session) -> None:
     """Latency and throughput sentinels against a live uvicorn; `-- --accept` takes the run as baseline."""
     _install(session, "perf")
-    session.run("python", "-m", "tests.perf", *session.posargs)
+    # One process, file order (the verdict runs last): benchmarks must not compete with each other.
+    session.run(
+        "pytest",
+        "tests/perf",
+        "-o",
+        "python_files=perf_*.py",
+        "-p",
+        "no:randomly",
+        "-n",
+        "0",
+        "--lattice-suite=perf",
+        "--junitxml=logs/perf.xml",
+        *session.posargs,
+    )
 
 
 @nox.session(tags=["ci"])

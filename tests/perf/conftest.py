@@ -1,0 +1,143 @@
+"""The perf suite's fixtures and its ending: history, baseline verdict, plot and one summary table.
+
+Run as `pytest tests/perf -o python_files='perf_*.py' -p no:randomly -n 0 --lattice-suite=perf` (what
+`nox -s perf` does); `--accept` takes the run as the new baseline. The benchmark files are named
+`perf_*.py` so that a plain `pytest tests` never collects them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.models import Ingestion, Mark
+from app.settings import Settings
+from tools.lattice.accounts import Mailbox, SignedInUser, sign_in
+from tools.lattice.livestack import LiveStack, start_live_stack
+from tools.lattice.perf import budgets
+from tools.lattice.perf.report import summary_table
+from tools.lattice.workerstate import WorkerLattice
+
+# The queue benchmarks use the service's own defaults: 4 worker threads, 64 messages prefetched.
+WORKER_THREADS = 4
+WORKER_PREFETCH = 64
+UPLOAD_LIMIT = 2 * 1024 * 1024  # >= 1 MiB: the largest perf upload
+
+Figures = dict[str, dict[str, Any]]
+_FIGURES = pytest.StashKey[Figures]()
+_VERDICT = pytest.StashKey[list[str]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("perf", "Retrace perf sentinels")
+    group.addoption("--accept", action="store_true", dest="perf_accept", help="take this run as baseline")
+    group.addoption(
+        "--perf-scale", type=float, default=1.0, help="multiply the number of calls per client (default 1)"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    empty: Figures = {"latency": {}, "throughput": {}, "lattice": {}}
+    config.stash[_FIGURES] = empty
+    config.stash[_VERDICT] = []
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The verdict reads every other benchmark's figures, so it runs last whatever the order plugin."""
+    items.sort(key=lambda item: item.path.name == "perf_verdict.py")
+
+
+@pytest.fixture(scope="session")
+def figures(request: pytest.FixtureRequest) -> Figures:
+    """Where each benchmark puts its figures (latency per operation, throughput, lattice costs)."""
+    return request.config.stash[_FIGURES]
+
+
+@pytest.fixture(scope="session")
+def verdict_lines(request: pytest.FixtureRequest) -> list[str]:
+    return request.config.stash[_VERDICT]
+
+
+@pytest.fixture(scope="session")
+def scale(request: pytest.FixtureRequest) -> float:
+    value: float = request.config.getoption("--perf-scale")
+    return value
+
+
+@pytest.fixture(scope="session")
+def perf_settings(lattice: WorkerLattice) -> Settings:
+    """This worker's schema, namespace, queue and dirs, with the service's own worker defaults."""
+    return lattice.plane.settings(
+        max_upload_bytes=UPLOAD_LIMIT, worker_threads=WORKER_THREADS, worker_prefetch=WORKER_PREFETCH
+    )
+
+
+@pytest.fixture(scope="session")
+def stack(perf_settings: Settings) -> Iterator[LiveStack]:
+    """uvicorn on a real port (no worker: the queue benchmark starts one when it needs it)."""
+    with start_live_stack(perf_settings, Path("logs/perf"), with_worker=False) as live:
+        yield live
+
+
+@pytest.fixture(scope="session")
+def mailbox_live(perf_settings: Settings) -> Mailbox:
+    return Mailbox(Path(perf_settings.mailer.removeprefix("maildir:")))
+
+
+@pytest.fixture(scope="session")
+def perf_user(stack: LiveStack, mailbox_live: Mailbox) -> SignedInUser:
+    """One account signed in over the real port, with an API token."""
+    with stack.client() as client:
+        return sign_in(
+            client, mailbox_live, f"perf-{uuid.uuid4().hex[:12]}@example.test", with_api_token=True
+        )
+
+
+def seed_marks(engine: Engine, user_id: uuid.UUID, count: int, *, label: str = "seed") -> list[uuid.UUID]:
+    """Insert `count` marks with pending ingestions straight into the table (setup, not measured)."""
+    now = datetime.now(UTC)
+    ids = [uuid.uuid4() for _ in range(count)]
+    with Session(engine) as session:
+        for n, mark_id in enumerate(ids):
+            session.add(
+                Mark(
+                    id=mark_id,
+                    user_id=user_id,
+                    url=f"HTTPS://Example.test:443/{label}/{n}?utm_source=perf&keep=1#frag",
+                    title=None,
+                    note=f"{label} mark number {n} with a few words to count",
+                    tags=["perf", label],
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        session.flush()
+        for mark_id in ids:
+            session.add(Ingestion(mark_id=mark_id))
+        session.commit()
+    return ids
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if _FIGURES not in config.stash:
+        return
+    figures = config.stash[_FIGURES]
+    if not any(figures.values()):
+        return
+    terminalreporter.section("perf")
+    for line in summary_table(figures):
+        terminalreporter.write_line(line)
+    for line in config.stash[_VERDICT]:
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(
+        f"budgets: p95 gate {budgets.P95_GATE_MS:.0f} ms (fails the run), aim {budgets.P95_AIM_MS:.0f} ms; "
+        f"ingestion aim {budgets.INGEST_AIM_JOBS_S:.0f} jobs/s"
+    )

@@ -1,0 +1,115 @@
+"""Queue throughput: marks ingested per second by one `retrace worker` process, and the raw Dramatiq
+no-op rate on the same Redis with the same threads and prefetch (the reference for the ratio)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+
+from app.runtime import Runtime, build_runtime
+from app.settings import Settings
+from tests.perf.conftest import WORKER_PREFETCH, WORKER_THREADS, Figures, seed_marks
+from tools.lattice.accounts import SignedInUser
+from tools.lattice.livestack import LiveStack
+from tools.lattice.perf import budgets
+from tools.lattice.perf.noop_worker import measure_noop_throughput
+
+MESSAGES = 2000
+
+
+def _finished(engine: Engine, ids: list[uuid.UUID]) -> tuple[int, int]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT status, count(*) FROM ingestions WHERE mark_id = ANY(:ids) GROUP BY status"),
+            {"ids": ids},
+        ).all()
+    counts = {str(status): int(n) for status, n in rows}
+    return counts.get("success", 0), counts.get("failed", 0)
+
+
+def _wait_all_success(engine: Engine, ids: list[uuid.UUID], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        success, failed = _finished(engine, ids)
+        assert failed == 0, f"{failed} ingestions failed (see logs/perf/worker.log)"
+        if success == len(ids):
+            return
+        assert time.monotonic() < deadline, f"only {success}/{len(ids)} ingested after {timeout_s}s"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def runtime(perf_settings: Settings) -> Iterator[Runtime]:
+    """The service's parts on the perf settings: enqueue through the app's own queue."""
+    built = build_runtime(perf_settings)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def _stop_worker(stack: LiveStack) -> None:
+    process = stack.processes.pop("worker", None)
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_ingestion_throughput(
+    stack: LiveStack, perf_user: SignedInUser, runtime: Runtime, figures: Figures, scale: float
+) -> None:
+    """N marks seeded, then one message each; timed from the first send until all are `success`."""
+    messages = max(100, round(MESSAGES * scale))
+    queue = runtime.ingestion
+    queue.broker.flush(queue.queue_name)  # what earlier benchmarks enqueued is not part of this measure
+    warmup = seed_marks(runtime.engine, perf_user.id, 1, label="warmup")
+    ids = seed_marks(runtime.engine, perf_user.id, messages, label="ingest")
+    stack.start_worker()
+    try:
+        queue.enqueue(warmup[0], 1)  # the worker's start (0.3-0.5 s) is not throughput
+        _wait_all_success(runtime.engine, warmup, timeout_s=30)
+        started = time.perf_counter()
+        for mark_id in ids:
+            queue.enqueue(mark_id, 1)
+        enqueued_s = time.perf_counter() - started
+        _wait_all_success(runtime.engine, ids, timeout_s=120)
+        elapsed = time.perf_counter() - started
+    finally:
+        _stop_worker(stack)
+    rate = messages / elapsed
+    figures["throughput"].update(
+        ingestion_jobs_s=round(rate, 1),
+        enqueue_per_s=round(messages / enqueued_s, 1),
+        threads=WORKER_THREADS,
+        prefetch=WORKER_PREFETCH,
+        messages=messages,
+    )
+    verdict = budgets.ingest_verdict(rate)
+    print(f"ingestion: {rate:.0f} jobs/s ({verdict}), enqueue {messages / enqueued_s:.0f}/s")
+    assert rate > 0
+
+
+def test_dramatiq_noop_throughput(perf_settings: Settings, figures: Figures, scale: float) -> None:
+    messages = max(100, round(MESSAGES * scale))
+    assert perf_settings.redis_url is not None
+    rate = measure_noop_throughput(
+        perf_settings.redis_url,
+        f"{perf_settings.redis_namespace}:noop",
+        perf_settings.queue_name("perf_noop"),
+        threads=WORKER_THREADS,
+        prefetch=WORKER_PREFETCH,
+        messages=messages,
+    )
+    figures["throughput"]["dramatiq_noop_jobs_s"] = round(rate, 1)
+    print(f"dramatiq no-op: {rate:.0f} jobs/s")
+    assert rate > 0

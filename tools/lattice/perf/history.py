@@ -1,0 +1,77 @@
+"""Perf records: one per run, appended to perf/history.jsonl; the accepted one is perf/baseline.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HISTORY = Path("perf/history.jsonl")
+BASELINE = Path("perf/baseline.json")
+
+Record = dict[str, Any]
+
+
+def commit_sha() -> str | None:
+    """HEAD's sha (with `+dirty` when the tree has changes), or None outside a git checkout."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=5
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{sha}+dirty" if dirty else sha
+
+
+def machine() -> dict[str, Any]:
+    return {"hostname": socket.gethostname(), "cpus": os.cpu_count(), "platform": platform.platform()}
+
+
+def new_record(provider: str, figures: dict[str, Any]) -> Record:
+    return {
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit_sha(),
+        "machine": machine(),
+        "provider": provider,
+        "figures": figures,
+    }
+
+
+def append(record: Record, path: Path = HISTORY) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as out:
+        out.write(json.dumps(record, sort_keys=True) + "\n")
+
+
+def load_history(path: Path = HISTORY) -> list[Record]:
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        if line.strip():
+            records.append(json.loads(line))
+    return records
+
+
+def load_baseline(path: Path = BASELINE) -> Record | None:
+    if not path.is_file():
+        return None
+    baseline: Record = json.loads(path.read_text())
+    return baseline
+
+
+def accept(record: Record, path: Path = BASELINE) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
