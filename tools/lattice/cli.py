@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from .config import LatticeConfigError
 from .guards import add_guard_commands
+from .peer import add_peer_commands
 from .promote import add_promote_commands
 from .sdk import add_gen_commands
 from .serve import add_serve_commands
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_promote_commands(subparsers)
     add_spec_commands(subparsers)
     add_gen_commands(subparsers)
+    add_peer_commands(subparsers)
     return parser
 
 

@@ -1,0 +1,151 @@
+"""Contract suite settings: the Hypothesis profile (example database per xdist worker under the run's
+dir, moderate example counts), a printed seed for reruns, and the per-worker case counter.
+
+- `--contract-examples N` sets max_examples (default 12) when the suite is run as `pytest tests/contract`.
+- The seed is printed in the header and in every failure; `--hypothesis-seed=<seed>` replays a run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, core, settings
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+
+from tools.lattice.contract import COUNTER
+from tools.lattice.naming import WorkerNames, worker_index
+from tools.lattice.sdk import SDK_DIR
+
+DEFAULT_EXAMPLES = 12
+
+
+class WorkerExampleDatabase(ExampleDatabase):
+    """Hypothesis' example database in `<run dir>/w<N>/hypothesis`, opened on first use (the run id is
+    only known once the lattice plugin has configured the run)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._inner: DirectoryBasedExampleDatabase | None = None
+
+    def _db(self) -> DirectoryBasedExampleDatabase:
+        if self._inner is None:
+            from tools.lattice.plugin import _THIS_RUN
+
+            run = _THIS_RUN["run"]
+            worker = "main" if run.is_controller else run.worker_id
+            path = WorkerNames(run.run_id, worker_index(worker)).directory / "hypothesis"
+            self._inner = DirectoryBasedExampleDatabase(path)
+        return self._inner
+
+    def save(self, key: bytes, value: bytes) -> None:
+        self._db().save(key, value)
+
+    def fetch(self, key: bytes) -> Iterable[bytes]:
+        return self._db().fetch(key)
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        self._db().delete(key, value)
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        self._db().move(src, dest, value)
+
+
+def _profile(max_examples: int) -> str:
+    name = f"contract-{max_examples}"
+    settings.register_profile(
+        name,
+        max_examples=max_examples,
+        deadline=None,  # two shared cores: time is not a property of the contract
+        database=WorkerExampleDatabase(),
+        print_blob=True,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,  # the per-test reset runs after all examples
+            HealthCheck.too_slow,
+            HealthCheck.filter_too_much,
+            HealthCheck.differing_executors,
+        ],
+    )
+    return name
+
+
+# Loaded at import, before the test modules are decorated; an explicit --hypothesis-profile wins.
+if settings.get_current_profile_name() == "default":
+    settings.load_profile(_profile(DEFAULT_EXAMPLES))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--contract-examples",
+        type=int,
+        default=None,
+        help=f"Hypothesis examples per contract case (default {DEFAULT_EXAMPLES})",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    examples = config.getoption("--contract-examples", default=None)
+    if examples:
+        settings.load_profile(_profile(int(examples)))
+    # One seed for the run, printed for reruns: the controller picks it, xdist workers get it below.
+    workerinput = getattr(config, "workerinput", {})
+    if "contract_seed" in workerinput:
+        config.option.hypothesis_seed = workerinput["contract_seed"]
+    elif config.getoption("hypothesis_seed", default=None) is None:
+        config.option.hypothesis_seed = str(random.SystemRandom().randrange(2**32))
+    seed = str(config.option.hypothesis_seed)
+    core.global_force_seed = int(seed) if seed.isdigit() else seed  # type: ignore[assignment]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    node.workerinput["contract_seed"] = str(node.config.option.hypothesis_seed)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    seed = config.getoption("hypothesis_seed", default=None)
+    return f"contract: hypothesis seed {seed} (rerun with --hypothesis-seed={seed}), profile " + (
+        settings.get_current_profile_name()
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _case_counter(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Write this worker's case count to logs/contract-cases.jsonl (read by `tools.lattice peer`)."""
+    started = time.perf_counter()
+    yield
+    if COUNTER.cases == 0:
+        return
+    from tools.lattice.plugin import _THIS_RUN
+
+    run = _THIS_RUN.get("run")
+    logs = Path(str(request.config.getoption("--lattice-logs", default="logs")))
+    logs.mkdir(parents=True, exist_ok=True)
+    line = {
+        "run": run.run_id if run else None,
+        "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
+        "cases": COUNTER.cases,
+        "failures": COUNTER.failures,
+        "case_seconds": round(COUNTER.seconds, 3),
+        "session_seconds": round(time.perf_counter() - started, 3),
+        "seed": request.config.getoption("hypothesis_seed", default=None),
+        "at": time.time(),
+    }
+    with (logs / "contract-cases.jsonl").open("a", encoding="utf-8") as out:
+        out.write(json.dumps(line) + "\n")
+
+
+@pytest.fixture(scope="session")
+def sdk_path() -> Path:
+    """The generated client's directory, importable as `retrace_client` (it is not installed)."""
+    if str(SDK_DIR) not in sys.path:
+        sys.path.insert(0, str(SDK_DIR))
+    return SDK_DIR

@@ -1,0 +1,183 @@
+"""`python -m tools.lattice peer`: schemathesis (pinned 4.32) against the app on a live port, a second
+opinion on the contract suite.
+
+A service set of its own, a fresh schema, uvicorn and a `retrace worker` in subprocesses, a user signed
+in through the real OTP flow (code read from the Maildir). schemathesis gets the *session* token: an API
+token would be revoked by its stateful phase (it finds ids via GET /v1/tokens), and `users-delete-me` is
+excluded because it ends the account mid-run. Prints cases/s and failures, and the contract suite's own
+cases/s from logs/contract-cases.jsonl when a run left one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+from sqlalchemy import create_engine, text
+
+from app.settings import Settings
+from tools.lattice import schema as pg_plane
+from tools.lattice.accounts import Mailbox, sign_in
+from tools.lattice.livestack import start_live_stack
+from tools.lattice.services import start_services
+from tools.lattice.spec import DOCUMENT_PATH
+
+SCHEMATHESIS_VERSION = "4.32"
+EXCLUDED = ("users-delete-me",)
+
+
+def _schemathesis() -> str:
+    beside = Path(sys.executable).parent / "schemathesis"
+    found = str(beside) if beside.exists() else shutil.which("schemathesis")
+    if found is None:
+        raise SystemExit(f"peer: schemathesis is not installed (extra `peer`, {SCHEMATHESIS_VERSION}.*)")
+    return found
+
+
+def _check_version() -> None:
+    from importlib.metadata import version
+
+    installed = version("schemathesis")
+    if not installed.startswith(SCHEMATHESIS_VERSION + "."):
+        raise SystemExit(f"peer: schemathesis {installed} found, pinned to {SCHEMATHESIS_VERSION}.*")
+
+
+def ours(logs: Path) -> dict[str, Any] | None:
+    """The last contract run's figures from logs/contract-cases.jsonl (one line per xdist worker)."""
+    path = logs / "contract-cases.jsonl"
+    if not path.exists():
+        return None
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if not lines:
+        return None
+    last = lines[-1]["run"]
+    run = [line for line in lines if line["run"] == last]
+    cases = sum(line["cases"] for line in run)
+    case_seconds = sum(line["case_seconds"] for line in run)
+    wall = max(line["session_seconds"] for line in run)
+    return {
+        "run": last,
+        "workers": len(run),
+        "cases": cases,
+        "failures": sum(line["failures"] for line in run),
+        "cases_per_s_busy": cases / case_seconds if case_seconds else 0.0,
+        "cases_per_s_wall": cases / wall if wall else 0.0,
+    }
+
+
+def _summary(output: str) -> dict[str, Any]:
+    """Figures from schemathesis' closing summary."""
+    figures: dict[str, Any] = {}
+    match = re.search(r"(\d+) generated", output)
+    if match:
+        figures["cases"] = int(match.group(1))
+    figures["failures"] = re.findall(r"^\s*❌ (ST\d+ .+?): (\d+)$", output, flags=re.MULTILINE)
+    return figures
+
+
+def run_peer(args: argparse.Namespace) -> int:
+    _check_version()
+    logs = Path(args.logs)
+    logs.mkdir(parents=True, exist_ok=True)
+    tag = uuid.uuid4().hex[:8]
+    work = Path(tempfile.mkdtemp(prefix=f"retrace-peer-{tag}-"))
+    with start_services() as services:
+        settings = Settings(
+            database_url=services.database_url,
+            redis_url=services.redis_url,
+            db_schema=f"peer_{tag}",
+            redis_namespace=f"peer:{tag}",
+            queue_suffix=f"__peer{tag}",
+            blob_dir=work / "blobs",
+            mailer=f"maildir:{work / 'mail'}",
+            max_upload_bytes=2 * 1024 * 1024,
+            ingest_min_backoff_ms=10,
+            ingest_max_backoff_ms=50,
+        )
+        engine = create_engine(settings.sqlalchemy_url)
+        pg_plane.create_schema(engine, settings.db_schema)
+        (work / "blobs").mkdir(parents=True)
+        try:
+            with start_live_stack(settings, work / "logs", with_worker=True) as stack:
+                with httpx.Client(base_url=stack.base_url, timeout=10.0) as client:
+                    account = sign_in(client, Mailbox(work / "mail"), f"peer-{tag}@example.test")
+                command = [
+                    _schemathesis(),
+                    "run",
+                    str(DOCUMENT_PATH),
+                    "--url",
+                    stack.base_url,
+                    "--header",
+                    f"Authorization: Bearer {account.session_token}",
+                    "--checks",
+                    "all",
+                    *[arg for op in EXCLUDED for arg in ("--exclude-operation-id", op)],
+                    "--max-examples",
+                    str(args.max_examples),
+                    "--workers",
+                    str(args.workers),
+                    "--seed",
+                    str(args.seed),
+                    "--report",
+                    "junit",
+                    "--report-junit-path",
+                    str(logs / "peer.xml"),
+                    *args.extra,
+                ]
+                started = time.perf_counter()
+                done = subprocess.run(command, capture_output=True, text=True, check=False)
+                elapsed = time.perf_counter() - started
+        finally:
+            with engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE'))
+            engine.dispose()
+            client_redis = redis.Redis.from_url(services.redis_url)
+            for key in client_redis.scan_iter(match=f"*{settings.queue_suffix}*"):
+                client_redis.delete(key)
+            for key in client_redis.scan_iter(match=f"{settings.redis_namespace}:*"):
+                client_redis.delete(key)
+            client_redis.close()
+            shutil.rmtree(work, ignore_errors=True)
+    output = done.stdout + done.stderr
+    (logs / "peer.txt").write_text(output)
+    sys.stdout.write(output)
+    figures = _summary(output)
+    cases = figures.get("cases", 0)
+    print("\npeer: ---- schemathesis vs the contract suite")
+    rate = cases / elapsed if elapsed else 0.0
+    print(f"peer: schemathesis {cases} cases in {elapsed:.1f}s = {rate:.1f} cases/s (exit {done.returncode})")
+    for name, count in figures["failures"]:
+        print(f"peer:   {name}: {count}")
+    mine = ours(logs)
+    if mine:
+        print(
+            f"peer: contract suite (run {mine['run']}, {mine['workers']} worker(s)) {mine['cases']} cases, "
+            f"{mine['cases_per_s_busy']:.1f} cases/s per worker while sending, "
+            f"{mine['cases_per_s_wall']:.1f} cases/s over its wall time; {mine['failures']} failing case(s)"
+        )
+    else:
+        print("peer: no logs/contract-cases.jsonl yet: run `nox -s contract` for our side of the figures")
+    peer = {"cases": cases, "seconds": elapsed, "exit": done.returncode, "failures": figures["failures"]}
+    (logs / "peer.json").write_text(json.dumps({"schemathesis": peer, "ours": mine}))
+    return done.returncode
+
+
+def add_peer_commands(subparsers: Any) -> None:
+    parser = subparsers.add_parser("peer", help="schemathesis against the app on a live port")
+    parser.add_argument("--max-examples", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=20261125)
+    parser.add_argument("--logs", default="logs")
+    parser.add_argument("extra", nargs="*", help="more schemathesis options, after --")
+    parser.set_defaults(handler=run_peer)
