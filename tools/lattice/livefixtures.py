@@ -65,7 +65,8 @@ def drill_stack(
         settings = Settings(**values)  # type: ignore[arg-type]
         (root / "blobs").mkdir()
         (root / "mail").mkdir()
-        engine = make_engine(settings)
+        # Migrated without the drill's statement timeout (a drill may set a very short one).
+        engine = make_engine(Settings(**{**values, "db_statement_timeout_ms": 0}))  # type: ignore[arg-type]
         try:
             upgrade(engine, settings)
         finally:
