@@ -1,7 +1,7 @@
 """What the lattice itself costs: `python -m tests.perf.bench_harness [--repeat N] [--skip-suite]`.
 
 Prints medians of
-- the per-test reset (`tools.lattice.schema.reset`) against `truncate_all`, on a worker schema holding
+- the per-test reset (`schema.Resetter.reset`) against `truncate_all`, on a worker schema holding
   ~150 rows in 3 tables (marks, ingestions, attachments) (goal: >= 10x faster and <= 2 ms);
 - the per-worker bootstrap (`WorkerLattice.bootstrap`: schema, app, two OTP sign-ins) (goal: <= 0.3 s);
 - the wall time of the integration suite at `-n 1` and `-n 2` (pytest as a subprocess) and the speed-up;
@@ -89,19 +89,21 @@ class ResetFigures:
 
 def bench_reset(lattice: WorkerLattice, rounds: int) -> ResetFigures:
     engine, keep = lattice.engine, lattice.keep
+    resetter = pg_plane.Resetter(engine)
     owner = keep.users[0]
     reset, untouched, full, truncate = [], [], [], []
     for _ in range(rounds):
         _seed(engine, owner)
-        reset.append(_timed_ms(lambda: pg_plane.reset(engine, keep)))
-        untouched.append(_timed_ms(lambda: pg_plane.reset(engine, keep)))
+        reset.append(_timed_ms(lambda: resetter.reset(keep)))
+        untouched.append(_timed_ms(lambda: resetter.reset(keep)))
         _seed(engine, owner)
         full.append(_timed_ms(lattice.reset))  # what a test pays: worker pause, tables, files
     spare = uuid.uuid4()
     for _ in range(rounds):
         _ensure_user(engine, spare)
         _seed(engine, spare)
-        truncate.append(_timed_ms(lambda: pg_plane.truncate_all(engine)))
+        truncate.append(_timed_ms(resetter.truncate_all))
+    resetter.close()
     return ResetFigures(
         statistics.median(reset),
         statistics.median(untouched),

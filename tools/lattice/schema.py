@@ -50,6 +50,9 @@ def schemas_of_runs(conn: Connection) -> dict[str, list[str]]:
     return found
 
 
+TABLES = ("users", "otp_challenges", "tokens", "marks", "attachments", "ingestions")
+
+
 @dataclass
 class Keep:
     """Rows that live for the whole worker (its signed-in accounts); everything else is per test."""
@@ -58,16 +61,39 @@ class Keep:
     tokens: list[uuid.UUID]
 
 
-_TOUCHED = text(
-    """
-    SELECT
-      EXISTS (SELECT 1 FROM users WHERE id <> ALL(:users) OR display_name IS NOT NULL),
-      EXISTS (SELECT 1 FROM marks),
-      EXISTS (SELECT 1 FROM tokens WHERE id <> ALL(:tokens) OR revoked_at IS NOT NULL),
-      EXISTS (SELECT 1 FROM otp_challenges),
-      (SELECT count(*) FROM users WHERE id = ANY(:users))
-    """
-)
+# One round trip per reset: a session-local (pg_temp) function finds the touched tables and cleans
+# only those, in FK order (cascades take attachments and ingestions with their marks). pg_temp keeps
+# it out of the schema, so the migration guard never sees it.
+_RESET_FUNCTION = """
+CREATE OR REPLACE FUNCTION pg_temp.lattice_reset(keep_users uuid[], keep_tokens uuid[])
+RETURNS text[] LANGUAGE plpgsql AS $fn$
+DECLARE touched text[] := '{}';
+BEGIN
+  IF EXISTS (SELECT 1 FROM users WHERE id <> ALL(keep_users) OR display_name IS NOT NULL) THEN
+    DELETE FROM users WHERE id <> ALL(keep_users);
+    UPDATE users SET display_name = NULL WHERE display_name IS NOT NULL;
+    touched := touched || 'users'::text;
+  END IF;
+  IF EXISTS (SELECT 1 FROM marks) THEN
+    DELETE FROM marks;
+    touched := touched || 'marks'::text;
+  END IF;
+  IF EXISTS (SELECT 1 FROM tokens WHERE id <> ALL(keep_tokens) OR revoked_at IS NOT NULL) THEN
+    DELETE FROM tokens WHERE id <> ALL(keep_tokens);
+    UPDATE tokens SET revoked_at = NULL WHERE revoked_at IS NOT NULL;
+    touched := touched || 'tokens'::text;
+  END IF;
+  IF EXISTS (SELECT 1 FROM otp_challenges) THEN
+    DELETE FROM otp_challenges;
+    touched := touched || 'otp_challenges'::text;
+  END IF;
+  IF (SELECT count(*) FROM users WHERE id = ANY(keep_users)) < cardinality(keep_users) THEN
+    touched := touched || 'accounts_lost'::text;
+  END IF;
+  RETURN touched;
+END
+$fn$
+"""
 
 
 @dataclass
@@ -76,31 +102,32 @@ class ResetResult:
     accounts_intact: bool
 
 
-def reset(engine: Engine, keep: Keep) -> ResetResult:
-    """Delete what the test added, touching only tables that changed.
+class Resetter:
+    """Per-test cleaning of one worker schema over a connection of its own, in autocommit."""
 
-    One query finds the touched tables; the deletes run in FK order (cascades take attachments and
-    ingestions with their marks). Measured against TRUNCATE of every table in tests/perf.
-    """
-    params = {"users": keep.users, "tokens": keep.tokens}
-    with engine.begin() as conn:
-        users, marks, tokens, challenges, kept_users = conn.execute(_TOUCHED, params).one()
-        touched = []
-        if users:
-            conn.execute(text("DELETE FROM users WHERE id <> ALL(:users)"), params)
-            conn.execute(text("UPDATE users SET display_name = NULL WHERE display_name IS NOT NULL"))
-            touched.append("users")
-        if marks:
-            conn.execute(text("DELETE FROM marks"))
-            touched.append("marks")
-        if tokens:
-            conn.execute(text("DELETE FROM tokens WHERE id <> ALL(:tokens)"), params)
-            conn.execute(text("UPDATE tokens SET revoked_at = NULL WHERE revoked_at IS NOT NULL"))
-            touched.append("tokens")
-        if challenges:
-            conn.execute(text("DELETE FROM otp_challenges"))
-            touched.append("otp_challenges")
-    return ResetResult(touched, accounts_intact=kept_users == len(keep.users))
+    def __init__(self, engine: Engine) -> None:
+        self._conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self._conn.exec_driver_sql(_RESET_FUNCTION)
+
+    def reset(self, keep: Keep) -> ResetResult:
+        """Delete what the test added, touching only the tables that changed."""
+        touched = list(
+            self._conn.execute(
+                text("SELECT pg_temp.lattice_reset(CAST(:users AS uuid[]), CAST(:tokens AS uuid[]))"),
+                {"users": keep.users, "tokens": keep.tokens},
+            ).scalar_one()
+        )
+        lost = "accounts_lost" in touched
+        return ResetResult([t for t in touched if t != "accounts_lost"], accounts_intact=not lost)
+
+    def truncate_all(self) -> None:
+        """The blunt reset the per-test one is measured against (tests/perf/bench_harness.py)."""
+        self._conn.execute(
+            text("TRUNCATE users, otp_challenges, tokens, marks, attachments, ingestions CASCADE")
+        )
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 def models_match_migrations(engine: Engine) -> list[str]:
@@ -125,9 +152,3 @@ def _describe(change: Any) -> str:
         return f"{op} {rest[1]}.{rest[2].name}"
     target = rest[0]
     return f"{op} {getattr(target, 'name', target)}"
-
-
-def truncate_all(engine: Engine) -> None:
-    """The blunt reset the per-test one is measured against."""
-    with engine.begin() as conn:
-        conn.execute(text("TRUNCATE users, otp_challenges, tokens, marks, attachments, ingestions CASCADE"))

@@ -33,6 +33,7 @@ class WorkerLattice:
     accounts: dict[str, SignedInUser] = field(default_factory=dict)
     keep: pg_plane.Keep = field(default_factory=lambda: pg_plane.Keep([], []))
     reset_ms: list[float] = field(default_factory=list)
+    resetter: pg_plane.Resetter | None = None
 
     @property
     def engine(self) -> Engine:
@@ -83,7 +84,9 @@ class WorkerLattice:
         self.worker.pause()
         if self.worker.pending():
             self.worker.flush()
-        result = pg_plane.reset(self.engine, self.keep)
+        if self.resetter is None:
+            self.resetter = pg_plane.Resetter(self.engine)
+        result = self.resetter.reset(self.keep)
         self.plane.reset_files()
         if not result.accounts_intact:
             # A test deleted an account (DELETE /v1/me): sign it in afresh on next use.
@@ -92,6 +95,8 @@ class WorkerLattice:
         self.reset_ms.append((time.perf_counter() - started) * 1000)
 
     def close(self) -> None:
+        if self.resetter is not None:
+            self.resetter.close()
         self.worker.stop()
         self.client.__exit__(None, None, None)
 
