@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, core, settings
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
 from tools.lattice.contract import COUNTER
-from tools.lattice.naming import WorkerNames, worker_index
+from tools.lattice.plugin import current_run, current_worker_names
 from tools.lattice.sdk import SDK_DIR
 
 DEFAULT_EXAMPLES = 12
@@ -37,11 +37,7 @@ class WorkerExampleDatabase(ExampleDatabase):
 
     def _db(self) -> DirectoryBasedExampleDatabase:
         if self._inner is None:
-            from tools.lattice.plugin import _THIS_RUN
-
-            run = _THIS_RUN["run"]
-            worker = "main" if run.is_controller else run.worker_id
-            path = WorkerNames(run.run_id, worker_index(worker)).directory / "hypothesis"
+            path = current_worker_names().directory / "hypothesis"
             self._inner = DirectoryBasedExampleDatabase(path)
         return self._inner
 
@@ -124,9 +120,7 @@ def _case_counter(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if COUNTER.cases == 0:
         return
-    from tools.lattice.plugin import _THIS_RUN
-
-    run = _THIS_RUN.get("run")
+    run = current_run()
     logs = Path(str(request.config.getoption("--lattice-logs", default="logs")))
     logs.mkdir(parents=True, exist_ok=True)
     line = {

@@ -54,6 +54,17 @@ class RunContext:
         }
 
 
+def current_run() -> RunContext | None:
+    """The lattice run this process belongs to (None outside one, e.g. under --collect-only)."""
+    return _THIS_RUN.get("run")
+
+
+def current_worker_names() -> WorkerNames:
+    """What this process's xdist worker owns (its schema, namespace, dirs); the controller is worker 0."""
+    run = _THIS_RUN["run"]
+    return WorkerNames(run.run_id, worker_index(run.worker_id if not run.is_controller else "main"))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("lattice", "Retrace test lattice")
     group.addoption(
@@ -192,7 +203,7 @@ def lattice(request: pytest.FixtureRequest) -> WorkerLattice:
     """This xdist worker's planes, app and accounts, built on first use (once per worker)."""
     run = request.config.stash[_RUN]
     if run.lattice is None:
-        names = WorkerNames(run.run_id, worker_index(run.worker_id if not run.is_controller else "main"))
+        names = current_worker_names()
         run.lattice = WorkerLattice.bootstrap(WorkerPlane(names, run.database_url, run.redis_url))
     return run.lattice
 
