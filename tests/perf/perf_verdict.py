@@ -30,9 +30,12 @@ def test_against_baseline(figures: Figures, verdict_lines: list[str], request: p
     over_gate = [op for op, f in figures["latency"].items() if f["p95_ms"] > budgets.P95_GATE_MS]
 
     if request.config.getoption("perf_accept"):
-        assert not over_gate, f"not accepted as baseline: p95 over the gate for {', '.join(over_gate)}"
+        # The baseline is what later runs are compared with; the gate is judged by the latency benchmarks
+        # themselves, so a run over it is still accepted (and still fails the session).
         history.accept(record)
         verdict_lines.append(f"baseline: accepted this run ({record['commit']}) into {history.BASELINE}")
+        if over_gate:
+            verdict_lines.append(f"baseline: note, p95 over the gate for {', '.join(over_gate)}")
         return
 
     baseline = history.load_baseline()

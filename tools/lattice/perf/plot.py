@@ -34,6 +34,7 @@ def plot_history(records: list[dict[str, Any]], out: Path, last: int = 30) -> Pa
             ys = [r["figures"].get("latency", {}).get(op, {}).get(key, math.nan) for r in records]
             ax.plot(x, ys, style, marker="o", markersize=3, label=key.removesuffix("_ms"))
         ax.axhline(budgets.P95_AIM_MS, color="green", linewidth=0.8, alpha=0.6)
+        ax.axhline(budgets.P95_GATE_MS, color="red", linewidth=0.8, alpha=0.6)
         ax.set_title(op, fontsize=9)
         ax.set_ylabel("ms", fontsize=8)
         ax.set_ylim(bottom=0)
@@ -52,7 +53,7 @@ def plot_history(records: list[dict[str, Any]], out: Path, last: int = 30) -> Pa
         ax.set_xticks(x)
         ax.set_xticklabels(labels, fontsize=6)
         ax.tick_params(axis="y", labelsize=7)
-    fig.suptitle("Retrace perf history (green: aim)", fontsize=11)
+    fig.suptitle("Retrace perf history (green: aim, red: p95 gate)", fontsize=11)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=90)
