@@ -76,17 +76,14 @@ def cmd_worker(_: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from app.ingestion.queue import make_worker
     from app.main import create_app
     from app.runtime import build_runtime
+    from app.worker import start_background
 
     settings = _settings()
     _migrate(settings)
     runtime = build_runtime(settings)
-    worker = make_worker(
-        runtime.ingestion, threads=settings.worker_threads, prefetch=settings.worker_prefetch
-    )
-    worker.start()
+    background = start_background(runtime)
     print(f"retrace: API on http://{args.host}:{args.port} (docs at /docs)")
     print(f"retrace: worker consuming {runtime.ingestion.queue_name}")
     print(f"retrace: mail goes to {settings.mailer}; attachments to {settings.blob_dir}")
@@ -94,7 +91,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # uvicorn owns SIGINT/SIGTERM: on Ctrl-C it returns here and the worker is stopped after it.
         uvicorn.run(create_app(runtime=runtime), host=args.host, port=args.port, log_level=args.log_level)
     finally:
-        worker.stop()
+        background.stop()
         runtime.close()
 
 

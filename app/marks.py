@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select
@@ -73,9 +74,10 @@ def to_outs(rows: Sequence[Sequence[object]]) -> list[MarkOut]:
     return [to_out((row[0], row[1], row[2])) for row in rows]  # type: ignore[arg-type]
 
 
-def start_new_version(ingestion: Ingestion) -> None:
-    """A new URL or attachment: a fresh ingestion for the next version."""
+def start_new_version(ingestion: Ingestion, now: datetime) -> None:
+    """A new URL or attachment: a fresh ingestion for the next version, its message about to be sent."""
     ingestion.version += 1
+    ingestion.queued_at = now
     ingestion.status = IngestionStatus.pending
     ingestion.attempts = 0
     ingestion.error = None

@@ -121,3 +121,6 @@ class Ingestion(SQLModel, table=True):
     normalized_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     word_count: int | None = Field(default=None)
     title: str | None = Field(default=None, max_length=300)
+    # When this version's message was handed to the broker; NULL while it still has to be sent (the
+    # broker was down). The worker's requeue loop sends what is unsent or was lost in the broker.
+    queued_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -11,7 +11,8 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.blobs import StoredBlob, TooLarge
-from app.deps import CurrentUser, RuntimeDep, SessionDep
+from app.deps import CurrentUser, RuntimeDep, SessionDep, utcnow
+from app.ingestion.outbox import send
 from app.marks import ingestion_of, owned_mark, start_new_version
 from app.models import Attachment, User
 from app.problems import Problem, not_found
@@ -89,13 +90,13 @@ def _attach(
         attachment.size, attachment.sha256 = blob.size, blob.sha256
         session.add(attachment)
         ingestion = ingestion_of(session, mark_id)
-        start_new_version(ingestion)
+        start_new_version(ingestion, utcnow())
         session.add(ingestion)
         version = ingestion.version
         session.commit()
     if old_blob is not None:
         runtime.blobs.delete(old_blob)
-    runtime.ingestion.enqueue(mark_id, version)
+    send(runtime.ingestion, runtime.engine, mark_id, version)
     return AttachmentOut(content_type=media_type, size=blob.size, sha256=blob.sha256)
 
 

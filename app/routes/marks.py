@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from app import cursor
 from app.deps import CurrentUser, RuntimeDep, SessionDep, utcnow
+from app.ingestion.outbox import send
 from app.marks import ingestion_of, load, owned_mark, rows_query, start_new_version, to_out, to_outs
 from app.models import Attachment, Ingestion, IngestionStatus, Mark
 from app.problems import Problem
@@ -37,11 +38,11 @@ def create_mark(
     )
     session.add(mark)
     session.flush()
-    ingestion = Ingestion(mark_id=mark.id)
+    ingestion = Ingestion(mark_id=mark.id, queued_at=now)
     session.add(ingestion)
     session.commit()
     # Enqueue after the commit, so the worker can never look for a mark that is not there yet.
-    runtime.ingestion.enqueue(mark.id, ingestion.version)
+    send(runtime.ingestion, runtime.engine, mark.id, ingestion.version)
     response.headers["Location"] = f"/v1/marks/{mark.id}"
     return to_out((mark, None, ingestion))
 
@@ -101,12 +102,12 @@ def update_mark(
     version = None
     if url_changed:
         ingestion = ingestion_of(session, mark_id)
-        start_new_version(ingestion)
+        start_new_version(ingestion, mark.updated_at)
         session.add(ingestion)
         version = ingestion.version
     session.commit()
     if version is not None:
-        runtime.ingestion.enqueue(mark_id, version)
+        send(runtime.ingestion, runtime.engine, mark_id, version)
     return to_out(load(session, mark_id))
 
 

@@ -60,6 +60,8 @@ def drill_stack(
             "ingest_min_backoff_ms": 10,
             "ingest_max_backoff_ms": 50,
             "worker_threads": 2,
+            # A drill waits for the requeue loop to send what an outage left unsent: look often.
+            "requeue_interval_s": 0.5,
         }
         values.update(overrides)
         settings = Settings(**values)  # type: ignore[arg-type]
