@@ -38,14 +38,18 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy", "app", "tools", "tests")
-    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", ".github/workflows/lattice.yml")
+    session.run(
+        "check-jsonschema", "--builtin-schema", "vendor.github-workflows", ".github/workflows/lattice.yml"
+    )
 
 
 @nox.session(tags=["ci", "default"])
 def integration(session: nox.Session) -> None:
     """HTTP -> queue -> worker -> DB flows for every row of api.md, plus the harness's own tests."""
     _install(session, "test")
-    _pytest(session, "integration", ["tests/integration", "tests/lattice"], "--ignore=tests/integration/stateful")
+    _pytest(
+        session, "integration", ["tests/integration", "tests/lattice"], "--ignore=tests/integration/stateful"
+    )
 
 
 @nox.session(tags=["ci", "default"])

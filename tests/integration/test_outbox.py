@@ -21,7 +21,9 @@ DEAD_REDIS = "redis://127.0.0.1:1/0"
 
 
 def _app_without_broker(lattice: WorkerLattice) -> TestClient:
-    return TestClient(create_app(lattice.plane.settings(redis_url=DEAD_REDIS)), base_url="http://retrace.test")
+    return TestClient(
+        create_app(lattice.plane.settings(redis_url=DEAD_REDIS)), base_url="http://retrace.test"
+    )
 
 
 def test_mark_created_while_broker_is_down_is_saved_and_ingested_later(
