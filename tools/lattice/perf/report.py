@@ -39,5 +39,9 @@ def summary_table(figures: dict[str, Any]) -> list[str]:
     if costs:
         lines.append("lattice costs")
         for name, value in costs.items():
-            lines.append(f"  {name:<34} {value}")
+            if isinstance(value, list):  # a bench module's own printout, line by line
+                lines.append(f"  {name}:")
+                lines.extend(f"    {line.strip()}" for line in value)
+            else:
+                lines.append(f"  {name:<34} {value}")
     return lines
