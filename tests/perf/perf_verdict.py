@@ -11,13 +11,13 @@ from tests.perf.conftest import Figures
 from tools.lattice.perf import budgets, history
 from tools.lattice.perf.compare import compare, table
 from tools.lattice.perf.plot import plot_history
-from tools.lattice.plugin import _THIS_RUN
+from tools.lattice.plugin import current_run
 
 PLOT = Path("logs/perf.png")
 
 
 def _provider() -> str:
-    run = _THIS_RUN.get("run")
+    run = current_run()
     return run.provider if run is not None else "unknown"
 
 
