@@ -32,8 +32,12 @@ def rows_query() -> Select[Mark, Attachment, Ingestion]:
     return select(Mark, Attachment, Ingestion).outerjoin(Attachment).join(Ingestion)
 
 
-def load(session: Session, mark_id: uuid.UUID) -> Row:
-    mark, attachment, ingestion = session.exec(rows_query().where(Mark.id == mark_id)).one()
+def load(session: Session, user: User, mark_id: uuid.UUID) -> Row:
+    """The user's mark with its parts, in one query; 404 when it is not theirs."""
+    row = session.exec(rows_query().where(Mark.id == mark_id, Mark.user_id == user.id)).first()
+    if row is None:
+        raise not_found("mark")
+    mark, attachment, ingestion = row
     return mark, attachment, ingestion
 
 

@@ -82,8 +82,7 @@ def list_marks(
 
 @router.get("/{mark_id}", name="get", responses=errors(401, 404, 422, 503))
 def get_mark(mark_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> MarkOut:
-    owned_mark(session, user, mark_id)
-    return to_out(load(session, mark_id))
+    return to_out(load(session, user, mark_id))
 
 
 @router.patch("/{mark_id}", name="update", responses=errors(401, 404, 422, 503))
@@ -108,7 +107,7 @@ def update_mark(
     session.commit()
     if version is not None:
         send(runtime.ingestion, runtime.engine, mark_id, version)
-    return to_out(load(session, mark_id))
+    return to_out(load(session, user, mark_id))
 
 
 @router.delete(
