@@ -7,7 +7,6 @@ goes untested when a suite runs against this. Both processes die with the one th
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import httpx
 
 from app.settings import Settings
 from tools.lattice.services.base import free_port
-from tools.lattice.services.process import die_with_parent
+from tools.lattice.services.process import die_with_parent, stop_child
 
 
 class LiveStackFailed(RuntimeError):
@@ -54,13 +53,8 @@ class LiveStack:
     def stop(self) -> None:
         for name in ("api", "worker"):
             process = self.processes.pop(name, None)
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            if process is not None:
+                stop_child(process)
 
     def __enter__(self) -> LiveStack:
         return self

@@ -18,7 +18,7 @@ import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
 
-from tools.lattice.services.process import die_with_parent
+from tools.lattice.services.process import die_with_parent, stop_child
 
 ACTOR = "noop"
 
@@ -81,12 +81,7 @@ def measure_noop_throughput(
         _wait_drained(client, key, timeout_s)
         return messages / (time.perf_counter() - started)
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_child(process)
         broker.flush_all()
         broker.close()
         client.close()

@@ -7,9 +7,11 @@ import ctypes
 import os
 import pwd
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 
@@ -77,6 +79,17 @@ def terminate(pid: int, started: int | None, sig: int, timeout: float = 10.0) ->
     if not wait_gone(pid, started, timeout):
         signal_if_alive(pid, started, signal.SIGKILL)
         wait_gone(pid, started, 5.0)
+
+
+def stop_child(process: subprocess.Popen[Any], sig: int = signal.SIGINT, timeout: float = 10.0) -> int:
+    """Stop a child we spawned: `sig` first (a graceful shutdown), SIGKILL if it outlives `timeout`."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.wait()
 
 
 def die_with_parent() -> Callable[[], None]:
