@@ -15,7 +15,8 @@ from app.models import User
 from app.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async: it does no I/O, and a sync dependency would cost a hop through the thread pool.
     runtime: Runtime = request.app.state.runtime
     return runtime
 

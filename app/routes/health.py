@@ -18,7 +18,7 @@ log = logging.getLogger("retrace.health")
 
 
 @router.get("/healthz", name="live")
-def healthz() -> HealthOut:
+async def healthz() -> HealthOut:
     return HealthOut()
 
 

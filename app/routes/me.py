@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1/me", tags=["users"])
 
 
 @router.get("", name="get-me", responses=errors(401, 503))
-def get_me(user: CurrentUser) -> UserOut:
+async def get_me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user, from_attributes=True)
 
 
