@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from app.blobs import BlobStore
 from app.db import session_scope
@@ -30,38 +29,25 @@ class RetryLater(Exception):
     """This attempt failed and attempts remain; the broker redelivers after a backoff."""
 
 
-@dataclass(frozen=True)
-class Claim:
-    """This delivery's attempt number, and the mark as it stood when the attempt began."""
-
-    attempt: int
-    mark: Mark
-    attachment: Attachment | None
-
-
 def ingest(engine: Engine, blobs: BlobStore, mark_id: uuid.UUID, version: int, max_attempts: int) -> None:
-    claim = _claim(engine, mark_id, version)
-    if claim is None:
+    attempt = _claim(engine, mark_id, version)
+    if attempt is None:
         return  # deleted mark, stale version, or already final: nothing to do
     try:
-        result = _compute(blobs, claim)
+        result = _compute(engine, blobs, mark_id)
+        if result is None:
+            return  # deleted while we worked: its ingestion row went with it
     except Exception as exc:
-        if claim.attempt < max_attempts:
-            raise RetryLater(f"attempt {claim.attempt} of {max_attempts}: {exc}") from exc
+        if attempt < max_attempts:
+            raise RetryLater(f"attempt {attempt} of {max_attempts}: {exc}") from exc
         _finish(engine, mark_id, version, status=IngestionStatus.failed, error=f"{type(exc).__name__}: {exc}")
         return
     _finish(engine, mark_id, version, status=IngestionStatus.success, **result)
 
 
-def _claim(engine: Engine, mark_id: uuid.UUID, version: int) -> Claim | None:
-    """Take the version (status `processing`, one more attempt) and read the mark, in one transaction.
-
-    The UPDATE's row lock on the ingestion holds off a concurrent delete of the mark (its cascade
-    waits for us), so the mark is still there to read; its commit makes the attempt count even if
-    this process dies before finishing.
-    """
+def _claim(engine: Engine, mark_id: uuid.UUID, version: int) -> int | None:
     with session_scope(engine) as session:
-        attempt = session.scalar(
+        return session.scalar(
             update(Ingestion)
             .where(
                 col(Ingestion.mark_id) == mark_id,
@@ -71,16 +57,14 @@ def _claim(engine: Engine, mark_id: uuid.UUID, version: int) -> Claim | None:
             .values(status=IngestionStatus.processing, attempts=col(Ingestion.attempts) + 1)
             .returning(col(Ingestion.attempts))
         )
-        if attempt is None:
-            return None
+
+
+def _compute(engine: Engine, blobs: BlobStore, mark_id: uuid.UUID) -> dict[str, object] | None:
+    with session_scope(engine) as session:
         mark = session.get(Mark, mark_id)
-        if mark is None:
-            return None
-        return Claim(attempt, mark, session.get(Attachment, mark_id))
-
-
-def _compute(blobs: BlobStore, claim: Claim) -> dict[str, object]:
-    mark, attachment = claim.mark, claim.attachment
+        attachment = session.exec(select(Attachment).where(Attachment.mark_id == mark_id)).first()
+    if mark is None:
+        return None
     text_body: str | None = None
     if attachment is not None:
         data = blobs.read_all(attachment.blob_id)
