@@ -46,6 +46,11 @@ def ingest(engine: Engine, blobs: BlobStore, mark_id: uuid.UUID, version: int, m
 
 
 def _claim(engine: Engine, mark_id: uuid.UUID, version: int) -> int | None:
+    """Take the version (status `processing`, one more attempt) in a transaction of its own.
+
+    Committed before the work starts, so an attempt counts even when its worker dies mid-job: a message
+    that kills its worker every time still ends as `failed` after the last attempt.
+    """
     with session_scope(engine) as session:
         return session.scalar(
             update(Ingestion)
