@@ -47,4 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as exc:
+        # Commands beyond `services` and `serve` need the test extra; say so instead of a traceback.
+        print(
+            f"lattice: `{args.command}` needs the package {exc.name!r}: run it through nox "
+            f"(`nox -s {args.command}`) or `pip install -e '.[test]'` first",
+            file=sys.stderr,
+        )
+        return 2
     return code
