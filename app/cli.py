@@ -6,9 +6,7 @@ import argparse
 import contextlib
 import logging
 
-from pydantic import ValidationError
-
-from app.settings import Settings
+from app.settings import Settings, SettingsError, load_settings
 
 NEEDS_URLS = (
     "retrace: set RETRACE_DATABASE_URL and RETRACE_REDIS_URL "
@@ -18,10 +16,9 @@ NEEDS_URLS = (
 
 def _settings() -> Settings:
     try:
-        settings = Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise SystemExit(f"retrace: RETRACE_{str(first['loc'][0]).upper()}: {first['msg']}") from None
+        settings = load_settings()
+    except SettingsError as exc:
+        raise SystemExit(str(exc)) from None
     if settings.database_url is None or settings.redis_url is None:
         raise SystemExit(NEEDS_URLS)
     return settings
@@ -30,15 +27,16 @@ def _settings() -> Settings:
 def _migrate(settings: Settings) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from app.db import make_engine
+    from app.db import make_engine, unreachable_reason
     from app.migrate import upgrade
 
     engine = make_engine(settings)
     try:
         upgrade(engine, settings)
     except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise SystemExit(f"retrace: cannot reach the database at RETRACE_DATABASE_URL: {reason}") from None
+        raise SystemExit(
+            f"retrace: cannot reach the database at RETRACE_DATABASE_URL: {unreachable_reason(exc)}"
+        ) from None
     finally:
         engine.dispose()
 

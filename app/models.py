@@ -33,6 +33,10 @@ class IngestionStatus(StrEnum):
     failed = "failed"
 
 
+# An ingestion still to be finished for its version: the worker may (re)claim it, the requeue loop resend it.
+OPEN_INGESTION_STATUSES = (IngestionStatus.pending, IngestionStatus.processing)
+
+
 class TokenKind(StrEnum):
     session = "session"
     api = "api"

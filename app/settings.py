@@ -6,7 +6,7 @@ import re
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -69,3 +69,16 @@ class Settings(BaseSettings):
 
     def queue_name(self, base: str) -> str:
         return base + self.queue_suffix
+
+
+class SettingsError(ValueError):
+    """A `RETRACE_*` variable holds a value the service cannot use; the message is one line."""
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, a bad value reported as one actionable line."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise SettingsError(f"retrace: RETRACE_{str(first['loc'][0]).upper()}: {first['msg']}") from None

@@ -21,10 +21,9 @@ from sqlmodel import col, select
 
 from app.db import session_scope
 from app.ingestion.queue import IngestionQueue
-from app.models import Ingestion, IngestionStatus
+from app.models import OPEN_INGESTION_STATUSES, Ingestion
 
 log = logging.getLogger("retrace.outbox")
-_OPEN = (IngestionStatus.pending, IngestionStatus.processing)
 
 
 def send(queue: IngestionQueue, engine: Engine, mark_id: uuid.UUID, version: int) -> bool:
@@ -53,7 +52,7 @@ def requeue_unsent(engine: Engine, queue: IngestionQueue, *, stale_after: timede
         rows = session.exec(
             select(Ingestion.mark_id, Ingestion.version)
             .where(
-                col(Ingestion.status).in_(_OPEN),
+                col(Ingestion.status).in_(OPEN_INGESTION_STATUSES),
                 or_(col(Ingestion.queued_at).is_(None), col(Ingestion.queued_at) < now - stale_after),
             )
             .order_by(col(Ingestion.queued_at).asc().nulls_first())

@@ -16,9 +16,7 @@ from sqlmodel import col, select
 from app.blobs import BlobStore
 from app.db import session_scope
 from app.ingestion.normalise import attachment_text, choose_title, count_words, normalize_url
-from app.models import Attachment, Ingestion, IngestionStatus, Mark
-
-_OPEN = (IngestionStatus.pending, IngestionStatus.processing)
+from app.models import OPEN_INGESTION_STATUSES, Attachment, Ingestion, IngestionStatus, Mark
 
 
 class AttachmentCorrupt(Exception):
@@ -57,7 +55,7 @@ def _claim(engine: Engine, mark_id: uuid.UUID, version: int) -> int | None:
             .where(
                 col(Ingestion.mark_id) == mark_id,
                 col(Ingestion.version) == version,
-                col(Ingestion.status).in_(_OPEN),
+                col(Ingestion.status).in_(OPEN_INGESTION_STATUSES),
             )
             .values(status=IngestionStatus.processing, attempts=col(Ingestion.attempts) + 1)
             .returning(col(Ingestion.attempts))

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from app.db import unreachable_reason
 from app.settings import Settings
 from tools.lattice import schema as pg_plane
 
@@ -28,7 +29,7 @@ def check_database(database_url: str, provider: str) -> None:
             conn.execute(text("SELECT 1"))
         diff = pg_plane.models_match_migrations(engine)
     except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        reason = unreachable_reason(exc)
         raise GuardFailed(f"lattice: the database is unreachable ({provider}): {reason}") from None
     finally:
         engine.dispose()

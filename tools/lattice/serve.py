@@ -15,9 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from app.settings import Settings
+from app.settings import Settings, SettingsError, load_settings
 from tools.lattice.livestack import settings_env
 from tools.lattice.services import start_services
 from tools.lattice.services.base import ServiceUnavailable
@@ -26,12 +24,7 @@ from tools.lattice.services.process import die_with_parent
 DATA_DIR = Path(".retrace")
 
 
-def _service_settings(database_url: str, redis_url: str, data_dir: Path) -> Settings:
-    try:
-        base = Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ServiceUnavailable(f"retrace: RETRACE_{str(first['loc'][0]).upper()}: {first['msg']}") from None
+def _service_settings(base: Settings, database_url: str, redis_url: str, data_dir: Path) -> Settings:
     defaults = Settings.model_fields
     update: dict[str, Any] = {"database_url": database_url, "redis_url": redis_url}
     # Mail and attachments go under the data dir, unless the user chose places of their own.
@@ -43,8 +36,13 @@ def _service_settings(database_url: str, redis_url: str, data_dir: Path) -> Sett
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # A bad RETRACE_* value is reported before any server is started for nothing.
+    try:
+        base = load_settings()
+    except SettingsError as exc:
+        raise ServiceUnavailable(str(exc)) from None
     with start_services(args.provider) as services:
-        settings = _service_settings(services.database_url, services.redis_url, args.data_dir)
+        settings = _service_settings(base, services.database_url, services.redis_url, args.data_dir)
         print(f"lattice: {services.provider} service set {services.id}")
         print(f"  RETRACE_DATABASE_URL={services.database_url}")
         print(f"  RETRACE_REDIS_URL={services.redis_url}")
