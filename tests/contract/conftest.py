@@ -73,7 +73,10 @@ def _profile(max_examples: int) -> str:
 
 
 # Loaded at import, before the test modules are decorated; an explicit --hypothesis-profile wins.
-if settings.get_current_profile_name() == "default":
+# Hypothesis itself switches to its built-in "ci" profile when $CI is set (GitHub Actions, most
+# runners); that profile keeps the function-scoped-fixture health check, so it must give way too.
+BUILTIN_PROFILES = ("default", "ci")
+if settings.get_current_profile_name() in BUILTIN_PROFILES:
     settings.load_profile(_profile(DEFAULT_EXAMPLES))
 
 
