@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, update
-from sqlmodel import col, select
+from sqlalchemy import Connection, Engine, select, update
+from sqlmodel import col
 
 from app.blobs import BlobStore
-from app.db import session_scope
 from app.ingestion.normalise import attachment_text, choose_title, count_words, normalize_url
 from app.models import OPEN_INGESTION_STATUSES, Attachment, Ingestion, IngestionStatus, Mark
 
@@ -27,71 +27,101 @@ class RetryLater(Exception):
     """This attempt failed and attempts remain; the broker redelivers after a backoff."""
 
 
+@dataclass(frozen=True)
+class Source:
+    """The mark (and its attachment, if any) as the job reads it."""
+
+    url: str | None
+    title: str | None
+    note: str | None
+    blob_id: uuid.UUID | None
+    sha256: str | None
+    content_type: str | None
+
+
 def ingest(engine: Engine, blobs: BlobStore, mark_id: uuid.UUID, version: int, max_attempts: int) -> None:
-    attempt = _claim(engine, mark_id, version)
-    if attempt is None:
-        return  # deleted mark, stale version, or already final: nothing to do
-    try:
-        result = _compute(engine, blobs, mark_id)
-        if result is None:
-            return  # deleted while we worked: its ingestion row went with it
-    except Exception as exc:
-        if attempt < max_attempts:
-            raise RetryLater(f"attempt {attempt} of {max_attempts}: {exc}") from exc
-        _finish(engine, mark_id, version, status=IngestionStatus.failed, error=f"{type(exc).__name__}: {exc}")
-        return
-    _finish(engine, mark_id, version, status=IngestionStatus.success, **result)
+    # One connection (one pool pre-ping) for the job's two transactions: the claim, then read + finish.
+    with engine.connect() as conn:
+        attempt = _claim(conn, mark_id, version)
+        if attempt is None:
+            return  # deleted mark, stale version, or already final: nothing to do
+        try:
+            source = _read(conn, mark_id)
+            if source is None:
+                return  # deleted while we worked: its ingestion row went with it
+            result = _compute(blobs, source)
+        except Exception as exc:
+            if attempt < max_attempts:
+                raise RetryLater(f"attempt {attempt} of {max_attempts}: {exc}") from exc
+            conn.rollback()  # the failed read's transaction, if it got that far
+            error = f"{type(exc).__name__}: {exc}"
+            _finish(conn, mark_id, version, status=IngestionStatus.failed, error=error)
+            return
+        _finish(conn, mark_id, version, status=IngestionStatus.success, **result)
 
 
-def _claim(engine: Engine, mark_id: uuid.UUID, version: int) -> int | None:
+def _claim(conn: Connection, mark_id: uuid.UUID, version: int) -> int | None:
     """Take the version (status `processing`, one more attempt) in a transaction of its own.
 
     Committed before the work starts, so an attempt counts even when its worker dies mid-job: a message
     that kills its worker every time still ends as `failed` after the last attempt.
     """
-    with session_scope(engine) as session:
-        return session.scalar(
-            update(Ingestion)
-            .where(
-                col(Ingestion.mark_id) == mark_id,
-                col(Ingestion.version) == version,
-                col(Ingestion.status).in_(OPEN_INGESTION_STATUSES),
-            )
-            .values(status=IngestionStatus.processing, attempts=col(Ingestion.attempts) + 1)
-            .returning(col(Ingestion.attempts))
+    attempt = conn.scalar(
+        update(Ingestion)
+        .where(
+            col(Ingestion.mark_id) == mark_id,
+            col(Ingestion.version) == version,
+            col(Ingestion.status).in_(OPEN_INGESTION_STATUSES),
         )
+        .values(status=IngestionStatus.processing, attempts=col(Ingestion.attempts) + 1)
+        .returning(col(Ingestion.attempts))
+    )
+    conn.commit()
+    return attempt
 
 
-def _compute(engine: Engine, blobs: BlobStore, mark_id: uuid.UUID) -> dict[str, object] | None:
-    with session_scope(engine) as session:
-        mark = session.get(Mark, mark_id)
-        attachment = session.exec(select(Attachment).where(Attachment.mark_id == mark_id)).first()
-    if mark is None:
-        return None
+def _read(conn: Connection, mark_id: uuid.UUID) -> Source | None:
+    """The mark and its attachment in one statement; the transaction it opens is the finish's."""
+    row = conn.execute(
+        select(
+            col(Mark.url),
+            col(Mark.title),
+            col(Mark.note),
+            col(Attachment.blob_id),
+            col(Attachment.sha256),
+            col(Attachment.content_type),
+        )
+        .outerjoin(Attachment, col(Attachment.mark_id) == col(Mark.id))
+        .where(col(Mark.id) == mark_id)
+    ).first()
+    return None if row is None else Source(*row)
+
+
+def _compute(blobs: BlobStore, source: Source) -> dict[str, object]:
     text_body: str | None = None
-    if attachment is not None:
-        data = blobs.read_all(attachment.blob_id)
-        if hashlib.sha256(data).hexdigest() != attachment.sha256:
-            raise AttachmentCorrupt(f"attachment bytes do not match sha256 {attachment.sha256}")
-        text_body = attachment_text(attachment.content_type, data)
+    if source.blob_id is not None:
+        data = blobs.read_all(source.blob_id)
+        if hashlib.sha256(data).hexdigest() != source.sha256:
+            raise AttachmentCorrupt(f"attachment bytes do not match sha256 {source.sha256}")
+        text_body = attachment_text(source.content_type or "", data)
     return {
-        "normalized_url": normalize_url(mark.url),
-        "word_count": count_words(mark.note, text_body),
-        "title": choose_title(mark.title, text_body, mark.url),
+        "normalized_url": normalize_url(source.url),
+        "word_count": count_words(source.note, text_body),
+        "title": choose_title(source.title, text_body, source.url),
         "error": None,
     }
 
 
-def _finish(engine: Engine, mark_id: uuid.UUID, version: int, **values: object) -> None:
+def _finish(conn: Connection, mark_id: uuid.UUID, version: int, **values: object) -> None:
     if values["status"] == IngestionStatus.success:
         values["ingested_at"] = datetime.now(UTC)
-    with session_scope(engine) as session:
-        session.execute(
-            update(Ingestion)
-            .where(
-                col(Ingestion.mark_id) == mark_id,
-                col(Ingestion.version) == version,
-                col(Ingestion.status) == IngestionStatus.processing,
-            )
-            .values(**values)
+    conn.execute(
+        update(Ingestion)
+        .where(
+            col(Ingestion.mark_id) == mark_id,
+            col(Ingestion.version) == version,
+            col(Ingestion.status) == IngestionStatus.processing,
         )
+        .values(**values)
+    )
+    conn.commit()
