@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from app.settings import Settings
@@ -41,6 +41,6 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
-def unreachable_reason(exc: OperationalError) -> str:
+def unreachable_reason(exc: DBAPIError) -> str:
     """The driver's first line (e.g. "connection refused"), without SQLAlchemy's wrapping."""
     return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
