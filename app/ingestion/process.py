@@ -28,15 +28,20 @@ class RetryLater(Exception):
 
 
 @dataclass(frozen=True)
+class StoredBytes:
+    blob_id: uuid.UUID
+    sha256: str
+    content_type: str
+
+
+@dataclass(frozen=True)
 class Source:
     """The mark (and its attachment, if any) as the job reads it."""
 
     url: str | None
     title: str | None
     note: str | None
-    blob_id: uuid.UUID | None
-    sha256: str | None
-    content_type: str | None
+    attachment: StoredBytes | None
 
 
 def ingest(engine: Engine, blobs: BlobStore, mark_id: uuid.UUID, version: int, max_attempts: int) -> None:
@@ -94,16 +99,21 @@ def _read(conn: Connection, mark_id: uuid.UUID) -> Source | None:
         .outerjoin(Attachment, col(Attachment.mark_id) == col(Mark.id))
         .where(col(Mark.id) == mark_id)
     ).first()
-    return None if row is None else Source(*row)
+    if row is None:
+        return None
+    url, title, note, blob_id, sha256, content_type = row
+    attachment = None if blob_id is None else StoredBytes(blob_id, sha256, content_type)
+    return Source(url, title, note, attachment)
 
 
 def _compute(blobs: BlobStore, source: Source) -> dict[str, object]:
     text_body: str | None = None
-    if source.blob_id is not None:
-        data = blobs.read_all(source.blob_id)
-        if hashlib.sha256(data).hexdigest() != source.sha256:
-            raise AttachmentCorrupt(f"attachment bytes do not match sha256 {source.sha256}")
-        text_body = attachment_text(source.content_type or "", data)
+    stored = source.attachment
+    if stored is not None:
+        data = blobs.read_all(stored.blob_id)
+        if hashlib.sha256(data).hexdigest() != stored.sha256:
+            raise AttachmentCorrupt(f"attachment bytes do not match sha256 {stored.sha256}")
+        text_body = attachment_text(stored.content_type, data)
     return {
         "normalized_url": normalize_url(source.url),
         "word_count": count_words(source.note, text_body),
