@@ -24,30 +24,17 @@ same engine works (the pool's pre-ping replaces the dead connection).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session
 
 from app.deps import get_session
-from app.runtime import Runtime, build_runtime
-from app.settings import Settings
 from tools.lattice.workerstate import WorkerLattice
 
 
-@pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
-    built = build_runtime(settings)
-    try:
-        yield built
-    finally:
-        built.close()
-
-
 def test_teardown_of_a_session_whose_connection_the_server_dropped_does_not_raise(
-    runtime: Runtime, lattice: WorkerLattice, db: Session
+    lattice: WorkerLattice,
 ) -> None:
+    runtime = lattice.runtime  # the parts the `api` fixture's app runs on
     dependency = get_session(runtime)
     session = next(dependency)
     # What a read route does: a statement that leaves its transaction open until the teardown.
@@ -60,6 +47,7 @@ def test_teardown_of_a_session_whose_connection_the_server_dropped_does_not_rais
         next(dependency)  # FastAPI's teardown, after the response went out
 
     # The engine recovers: the next request's session gets a live connection.
-    again = next(get_session(runtime))
-    assert again.execute(text("SELECT pg_backend_pid()")).scalar_one() != backend
-    again.close()
+    following = get_session(runtime)
+    assert next(following).execute(text("SELECT pg_backend_pid()")).scalar_one() != backend
+    with pytest.raises(StopIteration):
+        next(following)
