@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 
 from app.settings import Settings, SettingsError, load_settings
@@ -65,6 +66,7 @@ def cmd_worker(_: argparse.Namespace) -> None:
     from app.worker import run_worker
 
     runtime = build_runtime(_settings())
+    gc.freeze()  # what start-up built lives as long as the process: no full GC pass need walk it
     try:
         run_worker(runtime)
     finally:

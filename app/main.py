@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -33,6 +34,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Everything alive at start-up (modules, the app, its routes and models) lives as long as the
+        # process: keep it out of the collector's full passes, which otherwise walk it all again and
+        # again (they were the 100+ ms p99 tail of GET /v1/marks under load).
+        gc.freeze()
         yield
         runtime.close()
 
