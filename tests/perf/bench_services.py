@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from tools.lattice.config import LatticeSettings, fast_temp_root
 from tools.lattice.services import embedded as emb
@@ -44,54 +46,48 @@ def _timed(action: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - started, result
 
 
-def _postgres_once(state: StateDir, cold: bool) -> tuple[float, float]:
-    run_as = process.unprivileged_account()
+Launch = Callable[[Path, int, IO[bytes]], subprocess.Popen[bytes]]
+
+
+def _server_once(name: str, launch: Launch, answers: Callable[[int], bool]) -> tuple[float, float]:
+    """Time one server's start (whatever `launch(private_dir, port, log)` prepares, until it answers)
+    and its stop, in a private dir removed afterwards."""
     private = emb._make_private_dir("bench")
-    log = (private / "postgres.log").open("ab")
+    log_path = private / f"{name}.log"
+    log = log_path.open("ab")
     try:
         started = time.perf_counter()
+        port = free_port()
+        server = emb._Server(name, launch(private, port, log), port, log_path, answers)
+        emb._wait_ready([server], 30)
+        start = time.perf_counter() - started
+        stop, _ = _timed(lambda: emb._halt([server]))
+        return start, stop
+    finally:
+        log.close()
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _postgres_once(state: StateDir) -> tuple[float, float]:
+    """PostgreSQL alone; cold or warm is what `state` holds (an empty state dir or a cached template)."""
+    run_as = process.unprivileged_account()
+
+    def launch(private: Path, port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
         install = pg_server.locate_install(state, run_as)
         template = pg_server.ensure_template(install, state, run_as)
         data = pg_server.prepare_data_dir(template, private, run_as)
-        port = free_port()
-        server = emb._Server(
-            "postgres",
-            pg_server.start(install, data, port, run_as, process.die_with_parent(), log),
-            port,
-            private / "postgres.log",
-            pg_server.answers,
-        )
-        emb._wait_ready([server], 30)
-        start = time.perf_counter() - started
-        stop, _ = _timed(lambda: emb._halt([server]))
-        return start, stop
-    finally:
-        log.close()
-        shutil.rmtree(private, ignore_errors=True)
+        return pg_server.start(install, data, port, run_as, process.die_with_parent(), log)
+
+    return _server_once("postgres", launch, pg_server.answers)
 
 
 def _redis_once() -> tuple[float, float]:
-    private = emb._make_private_dir("bench")
-    log = (private / "redis.log").open("ab")
-    try:
-        started = time.perf_counter()
-        port = free_port()
-        server = emb._Server(
-            "redis",
-            redis_server.start(
-                redis_server.executable(), private / "redis", port, process.die_with_parent(), log
-            ),
-            port,
-            private / "redis.log",
-            redis_server.answers,
+    def launch(private: Path, port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        return redis_server.start(
+            redis_server.executable(), private / "redis", port, process.die_with_parent(), log
         )
-        emb._wait_ready([server], 30)
-        start = time.perf_counter() - started
-        stop, _ = _timed(lambda: emb._halt([server]))
-        return start, stop
-    finally:
-        log.close()
-        shutil.rmtree(private, ignore_errors=True)
+
+    return _server_once("redis", launch, redis_server.answers)
 
 
 def _together_once(state_dir: Path) -> tuple[float, float]:
@@ -114,9 +110,9 @@ def main(argv: list[str]) -> int:
         _together_once(warmup)
     for _ in range(runs):
         with _state_dir() as cold:
-            start, stop = _postgres_once(open_state_dir(cold), cold=True)
+            start, stop = _postgres_once(open_state_dir(cold))
             add("postgres cold start", start)
-            start, stop = _postgres_once(open_state_dir(cold), cold=False)
+            start, stop = _postgres_once(open_state_dir(cold))
             add("postgres warm start", start)
             add("postgres stop", stop)
         start, stop = _redis_once()
