@@ -20,8 +20,8 @@ from hypothesis_jsonschema import from_schema
 from pydantic import BaseModel, ValidationError
 
 from tools.lattice.chain import component_models
-from tools.lattice.contract import Operation, resolve
-from tools.lattice.spec import load_committed
+from tools.lattice.contract import Operation
+from tools.lattice.spec import load_committed, resolve
 
 _HOSTS = st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?(\.[a-z0-9]{1,10}){0,2}\.(test|example|com)\Z")
 _PATH = st.from_regex(r"\A(/[A-Za-z0-9._~%!$&'()*+,;=:@-]{0,12}){0,3}\Z")

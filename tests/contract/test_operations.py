@@ -24,9 +24,8 @@ from tools.lattice.contract import (
     expect_status,
     expect_success,
     operations,
-    resolve,
 )
-from tools.lattice.spec import load_committed
+from tools.lattice.spec import load_committed, resolve
 
 OPERATIONS = operations()
 SECURED = [op for op in OPERATIONS if op.secured]

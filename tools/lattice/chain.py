@@ -32,6 +32,8 @@ from sqlalchemy import (
     Uuid,
 )
 
+from tools.lattice.spec import resolve
+
 # Response model (component name) -> the table whose columns its same-named fields expose.
 RESPONSE_TABLES: dict[str, str] = {
     "MarkOut": "marks",
@@ -81,19 +83,6 @@ def app_tables() -> dict[str, Table]:
     import app.models  # noqa: F401 - registers the tables
 
     return dict(SQLModel.metadata.tables)
-
-
-def _resolve(schema: Any, root: Mapping[str, Any]) -> Any:
-    if isinstance(schema, dict):
-        if "$ref" in schema:
-            target: Any = root
-            for part in schema["$ref"].removeprefix("#/").split("/"):
-                target = target[part]
-            return _resolve({**target, **{k: v for k, v in schema.items() if k != "$ref"}}, root)
-        return {k: _resolve(v, root) for k, v in schema.items()}
-    if isinstance(schema, list):
-        return [_resolve(v, root) for v in schema]
-    return schema
 
 
 def _shape(schema: Mapping[str, Any]) -> tuple[str, bool]:
@@ -154,8 +143,8 @@ def column_mismatches(
             problems.append(f"{name}: model, table {table_name!r} or component missing")
             continue
         own = model.model_json_schema(mode="serialization")
-        own_props = _resolve(own, own).get("properties", {})
-        doc_props = _resolve(components[name], document).get("properties", {})
+        own_props = resolve(own, own).get("properties", {})
+        doc_props = resolve(components[name], document).get("properties", {})
         for field in model.model_fields:
             if field not in table.columns:
                 continue
@@ -256,11 +245,11 @@ def schema_mismatches(
     for name, model in sorted(models.items()):
         if name not in components:
             continue  # missing_components reports models a route uses; others may be internal
-        doc = _normalised(_resolve(components[name], document))
+        doc = _normalised(resolve(components[name], document))
         candidates = []
         for mode in ("validation", "serialization"):
             own_schema = model.model_json_schema(mode=mode)
-            candidates.append(_normalised(_resolve(own_schema, own_schema)))
+            candidates.append(_normalised(resolve(own_schema, own_schema)))
         if doc in candidates:
             continue
         own = candidates[0]

@@ -128,21 +128,6 @@ def creator_of(target: Operation, ops: list[Operation]) -> tuple[Operation, str,
     return None
 
 
-def resolve(schema: Any, document: Mapping[str, Any]) -> Any:
-    """`schema` with every local `$ref` inlined (the document has no recursive schemas)."""
-    if isinstance(schema, dict):
-        if "$ref" in schema:
-            target: Any = document
-            for part in schema["$ref"].removeprefix("#/").split("/"):
-                target = target[part]
-            rest = {k: v for k, v in schema.items() if k != "$ref"}
-            return resolve({**target, **rest}, document)
-        return {k: resolve(v, document) for k, v in schema.items()}
-    if isinstance(schema, list):
-        return [resolve(v, document) for v in schema]
-    return schema
-
-
 # ---- a request, replayable and printable
 
 

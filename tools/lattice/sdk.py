@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tools.lattice.spec import DOCUMENT_PATH, REPO_ROOT
+from tools.lattice.spec import DOCUMENT_PATH, REPO_ROOT, shown
 
 SDK_DIR = REPO_ROOT / "sdk" / "retrace-client"
 CONFIG_PATH = REPO_ROOT / "openapi" / "sdk-config.yaml"
@@ -137,16 +137,12 @@ def update(target: Path = SDK_DIR) -> bool:
     return True
 
 
-def _shown(path: Path) -> str:
-    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
-
-
 def _run(args: argparse.Namespace) -> int:
     target = Path(args.path)
     try:
         if args.update:
             changed = update(target)
-            print(f"gen: {_shown(target)} {'regenerated' if changed else 'already up to date'}")
+            print(f"gen: {shown(target)} {'regenerated' if changed else 'already up to date'}")
             return 0
         report = check(target)
     except SdkError as exc:
@@ -155,12 +151,12 @@ def _run(args: argparse.Namespace) -> int:
     if report:
         print("\n".join(report))
         print(
-            f"gen: {_shown(target)} is stale against {_shown(DOCUMENT_PATH)} (details above); "
+            f"gen: {shown(target)} is stale against {shown(DOCUMENT_PATH)} (details above); "
             "run `python -m tools.lattice gen --update` and commit it",
             file=sys.stderr,
         )
         return 1
-    print(f"gen: {_shown(target)} matches {_shown(DOCUMENT_PATH)}")
+    print(f"gen: {shown(target)} matches {shown(DOCUMENT_PATH)}")
     return 0
 
 

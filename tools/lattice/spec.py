@@ -11,6 +11,7 @@ import argparse
 import difflib
 import json
 import sys
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -84,13 +85,29 @@ def drift(path: Path = DOCUMENT_PATH) -> str:
         difflib.unified_diff(
             committed.splitlines(keepends=True),
             live.splitlines(keepends=True),
-            fromfile=f"{_shown(path)} (committed)",
+            fromfile=f"{shown(path)} (committed)",
             tofile="create_app().openapi() (live)",
         )
     )
 
 
-def _shown(path: Path) -> str:
+def resolve(schema: Any, document: Mapping[str, Any]) -> Any:
+    """`schema` with every local `$ref` inlined (the document has no recursive schemas)."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            target: Any = document
+            for part in schema["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            rest = {k: v for k, v in schema.items() if k != "$ref"}
+            return resolve({**target, **rest}, document)
+        return {k: resolve(v, document) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [resolve(v, document) for v in schema]
+    return schema
+
+
+def shown(path: Path) -> str:
+    """`path` as a user of the repository reads it: relative to its root when inside it."""
     return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
@@ -111,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if args.update:
             changed = update(path)
-            print(f"spec: {_shown(path)} {'rewritten' if changed else 'already up to date'}")
+            print(f"spec: {shown(path)} {'rewritten' if changed else 'already up to date'}")
             return 0
         validate_document(committed_document(path))
         diff = drift(path)
@@ -121,12 +138,12 @@ def _run(args: argparse.Namespace) -> int:
     if diff:
         sys.stdout.write(diff)
         print(
-            f"spec: the app's OpenAPI document differs from {_shown(path)} (diff above); "
+            f"spec: the app's OpenAPI document differs from {shown(path)} (diff above); "
             "if the change is intended, run `python -m tools.lattice spec --update` and commit it",
             file=sys.stderr,
         )
         return 1
-    print(f"spec: {_shown(path)} is valid and matches the app")
+    print(f"spec: {shown(path)} is valid and matches the app")
     return 0
 
 
