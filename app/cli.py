@@ -73,11 +73,20 @@ def cmd_worker(_: argparse.Namespace) -> None:
         runtime.close()
 
 
-def cmd_serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
-    from app.main import create_app
+def cmd_api(args: argparse.Namespace) -> None:
     from app.runtime import build_runtime
+    from app.server import run_api
+
+    runtime = build_runtime(_settings())
+    try:
+        run_api(runtime, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log)
+    finally:
+        runtime.close()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from app.runtime import build_runtime
+    from app.server import run_api
     from app.worker import start_background
 
     settings = _settings()
@@ -89,7 +98,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     print(f"retrace: mail goes to {settings.mailer}; attachments to {settings.blob_dir}")
     try:
         # uvicorn owns SIGINT/SIGTERM: on Ctrl-C it returns here and the worker is stopped after it.
-        uvicorn.run(create_app(runtime=runtime), host=args.host, port=args.port, log_level=args.log_level)
+        run_api(runtime, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log)
     finally:
         background.stop()
         runtime.close()
@@ -106,12 +115,18 @@ def main(argv: list[str] | None = None) -> None:
     revision.set_defaults(run=cmd_revision)
     sub.add_parser("worker", help="run a Dramatiq worker on the ingestion queue").set_defaults(run=cmd_worker)
     serve = sub.add_parser("serve", help="migrate, then run the API and a worker together")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument(
-        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
-    )
+    api = sub.add_parser("api", help="run the API alone (the schema migrated, workers run elsewhere)")
+    for command in (serve, api):
+        command.add_argument("--host", default="127.0.0.1")
+        command.add_argument("--port", type=int, default=8000)
+        command.add_argument(
+            "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+        )
+        command.add_argument(
+            "--no-access-log", dest="access_log", action="store_false", help="no line per request"
+        )
     serve.set_defaults(run=cmd_serve)
+    api.set_defaults(run=cmd_api)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from app.settings import Settings
 
 
-def make_engine(settings: Settings, *, pool_size: int = 10) -> Engine:
+def make_engine(settings: Settings) -> Engine:
     """An engine whose every connection starts on the configured schema.
 
     Nothing connects until the first query, so building an app connects to nothing.
@@ -21,10 +21,10 @@ def make_engine(settings: Settings, *, pool_size: int = 10) -> Engine:
     options = f"-c search_path={settings.db_schema} -c statement_timeout={settings.db_statement_timeout_ms}"
     return create_engine(
         settings.sqlalchemy_url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
-        pool_timeout=settings.db_connect_timeout_s,
+        pool_timeout=settings.db_pool_timeout_s,
         connect_args={"options": options, "connect_timeout": settings.db_connect_timeout_s},
     )
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.tokens import authenticate
 from app.db import unreachable_reason
@@ -29,12 +31,19 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    session = Session(runtime.engine, expire_on_commit=False)
-    try:
-        yield session
-    finally:
-        _close_after_response(session)
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
+    """The request's session, inside one of the pool's request slots until the response is sent."""
+    async with runtime.db_slot():
+        session = Session(runtime.engine, expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            if session.in_transaction():
+                # Shielded: a client that went away must not leave the connection checked out.
+                with anyio.CancelScope(shield=True):
+                    await run_in_threadpool(_close_after_response, session)
+            else:
+                session.close()  # no transaction: nothing to roll back, no I/O
 
 
 def _close_after_response(session: Session) -> None:
@@ -54,16 +63,33 @@ SessionDep = Annotated[Session, Depends(get_session)]
 _bearer = HTTPBearer(
     auto_error=False, description="A session token from OTP sign-in or an API token (`rt_...`)"
 )
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def get_current_user(
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
-    return authenticate(session, credentials.credentials if credentials else None, datetime.now(UTC))
+def get_current_user(session: SessionDep, credentials: BearerDep) -> User:
+    return authenticate(session, credentials.credentials if credentials else None, utcnow())
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_user_then_release(runtime: RuntimeDep, credentials: BearerDep) -> User:
+    """The signed-in user, looked up in a session that is closed before the route runs.
+
+    For routes that read a request body of the client's pace (uploads): a connection held across the
+    body read would sit `idle in transaction` for as long as a stalled client likes, and two dozen such
+    clients would take the whole pool.
+    """
+    secret = credentials.credentials if credentials else None
+    return await runtime.in_db_thread(_authenticate_in_own_session, runtime, secret)
+
+
+def _authenticate_in_own_session(runtime: Runtime, secret: str | None) -> User:
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        return authenticate(session, secret, utcnow())
+
+
+UserThenRelease = Annotated[User, Depends(get_user_then_release)]
 
 
 def utcnow() -> datetime:

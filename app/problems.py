@@ -14,9 +14,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("retrace.problems")
@@ -173,6 +175,27 @@ async def _on_queue_unavailable(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+_FOREIGN_KEY_VIOLATION = "23503"
+
+
+async def _on_integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    # A row that names its user (a mark, a token) inserted after that user's account was deleted by a
+    # concurrent DELETE /v1/me: the foreign key refuses it, and to the client the account is gone.
+    assert isinstance(exc, IntegrityError)
+    diag = getattr(exc.orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None) or ""
+    if getattr(exc.orig, "sqlstate", None) == _FOREIGN_KEY_VIOLATION and constraint.endswith("_user_id_fkey"):
+        return problem_response(unauthenticated("the account no longer exists"))
+    return await _on_unexpected(request, exc)
+
+
+async def _on_client_disconnect(request: Request, _: Exception) -> Response:
+    # The client went away mid-body (an aborted upload): nobody is left to answer, and nothing failed
+    # on our side, so this is not an ERROR (a flood of them would hide the real ones).
+    log.info("client disconnected during %s %s", request.method, request.url.path)
+    return Response(status_code=400)
+
+
 async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem_response(Problem(500, "internal_error", "an unexpected error occurred"))
@@ -187,4 +210,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InterfaceError, _on_database_unavailable)
     app.add_exception_handler(RedisConnectionError, _on_queue_unavailable)
     app.add_exception_handler(RedisTimeoutError, _on_queue_unavailable)
+    app.add_exception_handler(IntegrityError, _on_integrity_error)
+    app.add_exception_handler(ClientDisconnect, _on_client_disconnect)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -56,3 +56,12 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
         return False
     candidates = [c.strip() for c in if_none_match.split(",")]
     return "*" in candidates or any(c.removeprefix("W/") == etag for c in candidates)
+
+
+def if_range_holds(if_range: str | None, etag: str) -> bool:
+    """Whether a Range may be honoured under `If-Range` (RFC 9110 §13.1.5).
+
+    Only a strong, identical entity tag holds: a weak tag never does, and a date cannot (attachments have
+    no Last-Modified), so the client gets the whole, current body instead of a part of another one.
+    """
+    return if_range is None or if_range.strip() == etag

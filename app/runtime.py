@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
+import anyio
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from app.blobs import BlobStore
 from app.db import make_engine
 from app.ingestion.queue import IngestionQueue, make_ingestion_queue
 from app.mail import Mailer, make_mailer
+from app.problems import Problem
 from app.settings import Settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass
@@ -21,6 +30,31 @@ class Runtime:
     blobs: BlobStore
     mailer: Mailer
     ingestion: IngestionQueue
+    # One slot per request that may hold a pooled connection. Requests queue for a slot in the event
+    # loop, holding nothing; without it, requests holding connections waited for a thread while the
+    # threads waited for connections, and a burst of 200 clients timed out into 503s.
+    db_slots: anyio.CapacityLimiter
+
+    @asynccontextmanager
+    async def db_slot(self) -> AsyncIterator[None]:
+        """Hold one of the request slots of the connection pool for the duration of the block."""
+        borrower = object()  # not the task: FastAPI may end a dependency in another task than it began
+        try:
+            with anyio.fail_after(self.settings.db_pool_timeout_s):
+                await self.db_slots.acquire_on_behalf_of(borrower)
+        except TimeoutError:
+            raise Problem(
+                503, "service_busy", "the service is busy; retry later", headers={"Retry-After": "1"}
+            ) from None
+        try:
+            yield
+        finally:
+            self.db_slots.release_on_behalf_of(borrower)
+
+    async def in_db_thread(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run blocking database work in the thread pool, inside a request slot."""
+        async with self.db_slot():
+            return await run_in_threadpool(work, *args, **kwargs)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -46,4 +80,5 @@ def build_runtime(settings: Settings, *, broker: RedisBroker | None = None) -> R
         blobs=blobs,
         mailer=make_mailer(settings.mailer),
         ingestion=make_ingestion_queue(settings, engine, blobs, broker),
+        db_slots=anyio.CapacityLimiter(settings.db_pool_size),
     )

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from app.models import IngestionStatus
 
 MAX_TAGS = 20
+MAX_TAG_LENGTH = 40
 
 
 def _email(value: str) -> str:
@@ -46,6 +47,10 @@ def _no_nul(value: str) -> str:
 
 def _merge_tags(tags: list[str]) -> list[str]:
     merged = list(dict.fromkeys(tag.lower() for tag in tags))
+    # Lower-casing can lengthen a tag ("İ" becomes "i̇", two code points): the stored tag is what must
+    # fit, or it could never be used as a `?tag=` filter.
+    if any(len(tag) > MAX_TAG_LENGTH for tag in merged):
+        raise ValueError(f"each tag may have at most {MAX_TAG_LENGTH} characters once lower-cased")
     if len(merged) > MAX_TAGS:
         raise ValueError(f"at most {MAX_TAGS} distinct tags")
     return merged
@@ -55,7 +60,7 @@ Email = Annotated[str, StringConstraints(min_length=3, max_length=320), AfterVal
 HttpUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048), AfterValidator(_http_url)]
 Title = Annotated[str, StringConstraints(max_length=300), AfterValidator(_no_nul)]
 Note = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_no_nul)]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=40), AfterValidator(_no_nul)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TAG_LENGTH), AfterValidator(_no_nul)]
 Tags = Annotated[list[Tag], Field(max_length=200), AfterValidator(_merge_tags)]
 OtpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     mailer: str = Field(default="maildir:.retrace/mail", description="smtp://host:port or maildir:/some/dir")
     blob_dir: Path = Field(default=Path(".retrace/blobs"), description="where attachment bytes live")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # The request line and headers together; longer heads get 431 before they are buffered whole.
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024)
     session_ttl_seconds: int = Field(default=24 * 3600, ge=1)
     # Appended to every queue name as written: "__w3" gives "mark_ingestion__w3".
     queue_suffix: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]*$")
@@ -38,6 +40,12 @@ class Settings(BaseSettings):
     # Bounds how long a request may wait on a sick dependency before it gets a problem answer.
     db_statement_timeout_ms: int = Field(default=5000, ge=0)
     db_connect_timeout_s: int = Field(default=3, ge=1)
+    # Requests that use the database at once; each holds one pooled connection for its whole life. The
+    # pool has as many again in overflow for the in-process worker, the outbox and the health check.
+    db_pool_size: int = Field(default=10, ge=1)
+    # How long a request may queue for one of those slots when the service is busy: a burst is answered
+    # slower, not with 503 (a dead database fails at connect, within db_connect_timeout_s, not here).
+    db_pool_timeout_s: float = Field(default=30.0, gt=0)
     redis_timeout_s: float = Field(default=3.0, gt=0)
     # Dramatiq's Redis broker: a worker process silent this long counts as dead, and a maintenance pass
     # (run on `broker_maintenance_chance` broker commands out of a million) requeues its unacked messages.

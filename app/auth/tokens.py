@@ -7,7 +7,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from app.auth.hashing import digest, matches
 from app.models import Token, TokenKind, User
@@ -63,7 +64,8 @@ def authenticate(session: Session, secret: str | None, now: datetime) -> User:
     if token.kind == TokenKind.api and (
         token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION
     ):
-        token.last_used_at = now
-        session.add(token)
+        # A statement, not a flush of the loaded row: a token revoked or deleted (with its user) meanwhile
+        # updates nothing instead of failing the request.
+        session.execute(update(Token).where(col(Token.id) == token.id).values(last_used_at=now))
         session.commit()
     return user

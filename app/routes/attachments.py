@@ -8,15 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
+from app.accounts import hold_account
 from app.blobs import StoredBlob, TooLarge
-from app.deps import CurrentUser, RuntimeDep, SessionDep, utcnow
+from app.deps import CurrentUser, RuntimeDep, SessionDep, UserThenRelease, utcnow
 from app.ingestion.outbox import send
 from app.marks import ingestion_of, owned_mark, start_new_version
 from app.models import Attachment, User
 from app.problems import Problem, not_found
-from app.ranges import Unsatisfiable, etag_matches, parse_range
+from app.ranges import Unsatisfiable, etag_matches, if_range_holds, parse_range
 from app.routes.responses import errors
 from app.runtime import Runtime
 from app.schemas import AttachmentOut
@@ -45,12 +45,14 @@ def _too_large(limit: int) -> Problem:
 async def upload_attachment(
     mark_id: uuid.UUID,
     request: Request,
-    user: CurrentUser,
+    user: UserThenRelease,
     runtime: RuntimeDep,
     content_length: Annotated[str | None, Header(include_in_schema=False)] = None,
     content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> AttachmentOut:
-    await run_in_threadpool(_check_owner, runtime, user, mark_id)
+    # No connection is held while the body arrives (at the client's pace): each database step takes a
+    # request slot of its own.
+    await runtime.in_db_thread(_check_owner, runtime, user, mark_id)
     limit = runtime.settings.max_upload_bytes
     if content_length is None or not content_length.isdigit():
         raise Problem(411, "length_required", "send the attachment with a Content-Length header")
@@ -64,7 +66,7 @@ async def upload_attachment(
     except TooLarge:
         raise _too_large(limit) from None
     try:
-        return await run_in_threadpool(_attach, runtime, user, mark_id, blob, media_type)
+        return await runtime.in_db_thread(_attach, runtime, user, mark_id, blob, media_type)
     except BaseException:
         runtime.blobs.delete(blob.blob_id)
         raise
@@ -79,6 +81,7 @@ def _attach(
     runtime: Runtime, user: User, mark_id: uuid.UUID, blob: StoredBlob, media_type: str
 ) -> AttachmentOut:
     with Session(runtime.engine, expire_on_commit=False) as session:
+        hold_account(session, user.id)  # the account deleted meanwhile: 401, and the caller drops the blob
         owned_mark(session, user, mark_id, for_update=True)  # deleted meanwhile: 404
         attachment = session.get(Attachment, mark_id)
         old_blob = attachment.blob_id if attachment else None
@@ -100,6 +103,13 @@ def _attach(
     return AttachmentOut(content_type=media_type, size=blob.size, sha256=blob.sha256)
 
 
+# The bytes go back with the Content-Type they were uploaded with (clients rely on it), but a browser
+# must never run them as a page of the API's origin: no sniffing, and a sandbox with nothing allowed.
+_SERVED_AS_DATA = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
 _DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The exact bytes", "content": {"*/*": _BINARY}},
     206: {"description": "One byte range of the bytes", "content": {"*/*": _BINARY}},
@@ -120,16 +130,19 @@ def download_attachment(
     runtime: RuntimeDep,
     range_: Annotated[str | None, Header(alias="range", include_in_schema=False)] = None,
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
+    if_range: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     owned_mark(session, user, mark_id)
     attachment = session.get(Attachment, mark_id)
     if attachment is None:
         raise not_found("attachment")
     etag = f'"{attachment.sha256}"'
-    headers = {"ETag": etag, "Accept-Ranges": "bytes"}
+    headers = {"ETag": etag, "Accept-Ranges": "bytes", **_SERVED_AS_DATA}
     if etag_matches(if_none_match, etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     size = attachment.size
+    if not if_range_holds(if_range, etag):
+        range_ = None
     try:
         wanted = parse_range(range_, size)
     except Unsatisfiable:

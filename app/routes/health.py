@@ -6,7 +6,6 @@ import logging
 
 from fastapi import APIRouter
 from sqlalchemy import text
-from starlette.concurrency import run_in_threadpool
 
 from app.deps import RuntimeDep
 from app.problems import Problem
@@ -40,7 +39,9 @@ def _check(runtime: RuntimeDep) -> list[str]:
 
 @router.get("/readyz", name="ready", responses=errors(503))
 async def readyz(runtime: RuntimeDep) -> HealthOut:
-    down = await run_in_threadpool(_check, runtime)
+    # In a request slot like any request: a busy service answers this later, not with a false 503 from
+    # a pool that was only full.
+    down = await runtime.in_db_thread(_check, runtime)
     if down:
         raise Problem(503, "not_ready", f"not answering: {', '.join(down)}", headers={"Retry-After": "1"})
     return HealthOut()

@@ -15,7 +15,7 @@ from app.deps import CurrentUser, RuntimeDep, SessionDep, utcnow
 from app.ingestion.outbox import send
 from app.marks import ingestion_of, load, owned_mark, rows_query, start_new_version, to_out, to_outs
 from app.models import Attachment, Ingestion, IngestionStatus, Mark
-from app.problems import Problem
+from app.problems import Problem, ValidationErrorItem
 from app.routes.responses import errors
 from app.schemas import MarkCreate, MarkOut, MarkPage, MarkPatch
 
@@ -95,7 +95,13 @@ def update_mark(
     for field, value in changes.items():
         setattr(mark, field, value)
     if mark.url is None and mark.note is None:
-        raise Problem(422, "validation_failed", "a mark needs a url, a note, or both")
+        rule = "a mark needs a url, a note, or both"
+        raise Problem(
+            422,
+            "validation_failed",
+            rule,
+            errors=[ValidationErrorItem(loc=["body"], msg=rule, type="url_or_note_required")],
+        )
     mark.updated_at = utcnow()
     session.add(mark)
     version = None

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 from fastapi import APIRouter, Response, status
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from app.auth.tokens import mint
@@ -59,17 +60,20 @@ def list_tokens(user: CurrentUser, session: SessionDep) -> list[TokenOut]:
     "/{token_id}", name="revoke", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 404, 422, 503)
 )
 def revoke_token(token_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
-    token = session.exec(
-        select(Token).where(
-            Token.id == token_id,
-            Token.user_id == user.id,
-            Token.kind == TokenKind.api,
+    # One conditional statement: two revocations racing (or the account's deletion) cannot both succeed,
+    # and the loser gets a 404 instead of a failed flush of a row that is gone.
+    revoked = session.execute(
+        update(Token)
+        .where(
+            col(Token.id) == token_id,
+            col(Token.user_id) == user.id,
+            col(Token.kind) == TokenKind.api,
             col(Token.revoked_at).is_(None),
         )
+        .values(revoked_at=utcnow())
+        .returning(col(Token.id))
     ).first()
-    if token is None:
-        raise not_found("token")
-    token.revoked_at = utcnow()
-    session.add(token)
     session.commit()
+    if revoked is None:
+        raise not_found("token")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

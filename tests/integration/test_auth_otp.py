@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from app.models import OtpChallenge, User
+from app.settings import Settings
 from tests.integration.flows import assert_problem, assert_validation_problem, unique_email
 from tools.lattice.accounts import Mailbox, request_code, sign_in
 
@@ -177,3 +178,23 @@ def test_request_validation(api: httpx.Client) -> None:
     assert_validation_problem(api.post("/v1/auth/otp", json={}), "email")
     bad_code = api.post("/v1/auth/otp/verify", json={"challenge_id": str(uuid.uuid4()), "code": "12345"})
     assert_validation_problem(bad_code, "code")
+
+
+def test_a_session_token_lives_its_ttl_then_is_refused(
+    api: httpx.Client, mailbox: Mailbox, db: Session, settings: Settings
+) -> None:
+    email = unique_email("session")
+    response = _verify(api, request_code(api, email), mailbox.latest_code(email))
+    body = response.json()
+    headers = {"Authorization": f"Bearer {body['access_token']}"}
+    lifetime = datetime.fromisoformat(body["expires_at"]) - datetime.now(UTC)
+    assert abs(lifetime.total_seconds() - settings.session_ttl_seconds) < 60, lifetime
+    assert api.get("/v1/me", headers=headers).status_code == 200
+
+    db.execute(
+        text("UPDATE tokens SET expires_at = now() - interval '1 second' WHERE token_hash = :h"),
+        {"h": hashlib.sha256(body["access_token"].encode()).hexdigest()},
+    )
+    db.commit()
+    body = assert_problem(api.get("/v1/me", headers=headers), 401, "unauthenticated")
+    assert "expired" in body["detail"]

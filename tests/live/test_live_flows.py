@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -181,3 +183,23 @@ def test_errors_over_the_port_are_problem_bodies(live: httpx.Client, person: Sig
         "/v1/marks", content=b"{not json", headers={**person.headers, "Content-Type": "application/json"}
     )
     assert_problem(response, 422, "validation_failed")
+
+
+def test_an_oversized_content_length_is_refused_before_the_body_is_sent(
+    live: httpx.Client, live_stack: LiveStack, person: SignedInUser
+) -> None:
+    """413 from the declared length alone: a handler that read first and counted later would wait here
+    for 10 GB that never come (the in-process 413 tests send real oversized bodies and cannot tell)."""
+    mark = create_mark(live, person.headers, note="too big")
+    where = urlsplit(live_stack.base_url)
+    head = (
+        f"PUT /v1/marks/{mark['id']}/attachment HTTP/1.1\r\nHost: retrace.test\r\n"
+        f"Authorization: Bearer {person.session_token}\r\nContent-Type: application/octet-stream\r\n"
+        "Content-Length: 10000000000\r\n\r\n"
+    )
+    with socket.create_connection((where.hostname, where.port), timeout=30) as sock:
+        sock.sendall(head.encode())
+        answer = sock.recv(65536)  # no body byte is ever sent
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+    assert b"payload_too_large" in answer
+    assert live.get(f"/v1/marks/{mark['id']}/attachment", headers=person.headers).status_code == 404

@@ -24,6 +24,7 @@ same engine works (the pool's pre-ping replaces the dead connection).
 
 from __future__ import annotations
 
+import anyio
 import pytest
 from sqlalchemy import text
 
@@ -35,19 +36,24 @@ def test_teardown_of_a_session_whose_connection_the_server_dropped_does_not_rais
     lattice: WorkerLattice,
 ) -> None:
     runtime = lattice.runtime  # the parts the `api` fixture's app runs on
-    dependency = get_session(runtime)
-    session = next(dependency)
-    # What a read route does: a statement that leaves its transaction open until the teardown.
-    backend = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    with lattice.engine.connect() as admin:
-        # What a fast shutdown does to every backend; waits (up to 5 s) until it is gone.
-        assert admin.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": backend}).scalar_one()
 
-    with pytest.raises(StopIteration):
-        next(dependency)  # FastAPI's teardown, after the response went out
+    async def request_then_restart() -> None:
+        dependency = get_session(runtime)
+        session = await anext(dependency)
+        # What a read route does: a statement that leaves its transaction open until the teardown.
+        backend = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with lattice.engine.connect() as admin:
+            # What a fast shutdown does to every backend; waits (up to 5 s) until it is gone.
+            terminated = admin.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": backend})
+            assert terminated.scalar_one()
 
-    # The engine recovers: the next request's session gets a live connection.
-    following = get_session(runtime)
-    assert next(following).execute(text("SELECT pg_backend_pid()")).scalar_one() != backend
-    with pytest.raises(StopIteration):
-        next(following)
+        with pytest.raises(StopAsyncIteration):
+            await anext(dependency)  # FastAPI's teardown, after the response went out
+
+        # The engine recovers: the next request's session gets a live connection.
+        following = get_session(runtime)
+        assert (await anext(following)).execute(text("SELECT pg_backend_pid()")).scalar_one() != backend
+        with pytest.raises(StopAsyncIteration):
+            await anext(following)
+
+    anyio.run(request_then_restart)

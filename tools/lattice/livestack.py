@@ -87,12 +87,12 @@ def start_live_stack(
     stack = LiveStack(base_url=f"http://127.0.0.1:{port}", settings=settings, logs=logs)
     api_log = logs / "api.log"
     stack.processes["api"] = _spawn(
+        # `retrace api`, as deployed: the same uvicorn protocol and limits as `retrace serve`.
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:create_app",
+            "app.cli",
+            "api",
             "--host",
             "127.0.0.1",
             "--port",
