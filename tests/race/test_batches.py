@@ -37,7 +37,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from hypothesis.errors import InvalidArgument
@@ -534,6 +534,8 @@ def test_race_machine(live_stack: LiveStack, lattice: WorkerLattice, race_option
         stateful_step_count=race_options.batches,
         deadline=None,
         database=None,
+        # No `explain` phase: it replays the failure many more times, each costing seconds here.
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
         suppress_health_check=list(HealthCheck),
     )
     started, examples_before = time.monotonic(), FIGURES.examples
