@@ -74,6 +74,13 @@ def live(session: nox.Session) -> None:
 
 
 @nox.session(tags=["ci"])
+def race(session: nox.Session) -> None:
+    """Concurrent batches, stalls, abuse and bursts against the live stack, invariants after each."""
+    _install(session, "test")
+    _pytest(session, "race", ["tests/race"])
+
+
+@nox.session(tags=["ci"])
 def regression(session: nox.Session) -> None:
     """The regression bank: one locked reproduction per past incident."""
     _install(session, "test")

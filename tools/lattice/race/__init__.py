@@ -1,0 +1,9 @@
+"""The race suite's plumbing (`nox -s race`): requests fired at once, and what must hold afterwards.
+
+- `firing`: a batch of calls released together by a barrier, each answer timed;
+- `registers`: which final values a set of overlapping acknowledged writes allows;
+- `observe`: what the stack holds (rows, blob files, the queue, pg_stat_activity, RSS, its log);
+- `rawhttp`: requests httpx cannot express (stalled bodies, slow or huge headers, aborts);
+- `burst`: N concurrent clients for a few rounds, latency percentiles and status counts;
+- `figures`: what the suite did, merged over xdist workers into `logs/race.json` and the end summary.
+"""
