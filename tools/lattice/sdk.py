@@ -2,7 +2,9 @@
 
 `python -m tools.lattice gen` generates into a temporary directory and fails (exit 1) when the committed
 tree differs; `--update` replaces the committed tree. The generator is pinned (0.29) and configured by
-openapi/sdk-config.yaml, so the same document always gives the same files.
+openapi/sdk-config.yaml, so the same document always gives the same files. The package version is the
+document's `info.version` (the config sets no `package_version_override`), and both commands say which SDK
+functions and models a breaking change since the branch left main changes the shape of.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import difflib
 import filecmp
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -137,8 +140,46 @@ def update(target: Path = SDK_DIR) -> bool:
     return True
 
 
+def sdk_version(target: Path = SDK_DIR) -> str | None:
+    """The version the committed client's setup.py declares."""
+    setup = target / "setup.py"
+    if not setup.exists():
+        return None
+    match = re.search(r'^\s*version="([^"]+)"', setup.read_text(encoding="utf-8"), re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def shape_report(target: Path, since: str | None = None) -> list[str]:
+    """The package version against info.version, and the SDK consequence of each breaking change."""
+    from tools.lattice.spec import committed_document
+    from tools.lattice.specdiff.command import version_policy
+    from tools.lattice.specdiff.sdknames import consequences
+
+    document = committed_document()
+    version = str(document.get("info", {}).get("version"))
+    lines = []
+    if (have := sdk_version(target)) != version:
+        lines.append(f"the package version is {have}, info.version is {version} (regenerate)")
+    result = version_policy(document, since)
+    if result.base is not None:
+        shape = consequences(result.changes, result.base.document)
+        if shape:
+            lines.append(f"SDK shape changes since {result.base.label} (one per breaking change):")
+            lines += [f"  {line}" for line in shape]
+    return lines
+
+
 def _run(args: argparse.Namespace) -> int:
+    from tools.lattice.specdiff.document import DiffInputError
+    from tools.lattice.specdiff.levels import LevelsError
+
     target = Path(args.path)
+    try:
+        for line in shape_report(target, args.since):
+            print(f"gen: {line}")
+    except (DiffInputError, LevelsError) as exc:
+        print(f"gen: {exc}", file=sys.stderr)
+        return 2
     try:
         if args.update:
             changed = update(target)
@@ -164,4 +205,7 @@ def add_gen_commands(subparsers: Any) -> None:
     parser = subparsers.add_parser("gen", help="check (or --update) the generated SDK in sdk/retrace-client")
     parser.add_argument("--update", action="store_true", help="regenerate the committed client")
     parser.add_argument("--path", default=str(SDK_DIR), help="the committed client's directory")
+    parser.add_argument(
+        "--since", default=None, help="git ref to report SDK shape changes against (as `spec --since`)"
+    )
     parser.set_defaults(handler=_run)
