@@ -65,7 +65,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(tags=["ci", "default"])
 def integration(session: nox.Session) -> None:
-    """HTTP -> queue -> worker -> DB flows for every row of api.md, plus the harness's own tests."""
+    """HTTP -> queue -> worker -> DB flows for every row of docs/api.md, plus the harness's own tests."""
     _install(session, "test")
     _pytest(
         session, "integration", ["tests/integration", "tests/lattice"], "--ignore=tests/integration/stateful"

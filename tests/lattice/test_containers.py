@@ -16,9 +16,8 @@ import docker.errors
 import pytest
 
 from tools.lattice.config import LOCAL_POSTGRES_IMAGE, LOCAL_REDIS_IMAGE, LatticeSettings
-from tools.lattice.services import ServiceUnavailable, start_services
+from tools.lattice.services import ServiceUnavailable, start_services, tiers
 from tools.lattice.services import containers as ctr
-from tools.lattice.services import tiers
 from tools.lattice.services.engine import client, engine_missing
 from tools.lattice.services.labels import LABEL_SET, sweep_orphans
 from tools.lattice.services.registry import list_runs, remove_run
@@ -35,7 +34,9 @@ class _NoImages:
         raise docker.errors.ImageNotFound(f"No such image: {name}")
 
     def pull(self, name: str) -> None:
-        raise docker.errors.APIError(f"Get https://registry/v2/{name}: dial tcp: lookup registry: no such host")
+        raise docker.errors.APIError(
+            f"Get https://registry/v2/{name}: dial tcp: lookup registry: no such host"
+        )
 
 
 class _OfflineEngine:
@@ -81,7 +82,7 @@ def test_forced_containers_without_images_fails_with_the_same_line(settings: Lat
 @pytest.mark.usefixtures("offline_engine")
 def test_a_configured_image_is_the_one_asked_for(settings: LatticeSettings) -> None:
     mine = settings.model_copy(update={"postgres_image": "example.test/pg:1"})
-    with pytest.raises(ServiceUnavailable, match="image example.test/pg:1 is not on the engine"):
+    with pytest.raises(ServiceUnavailable, match=r"image example\.test/pg:1 is not on the engine"):
         start_services("containers", settings=mine)
 
 
