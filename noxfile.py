@@ -12,8 +12,26 @@ nox.options.sessions = ["lint", "integration", "contract"]
 PYTHONS = ["3.11", "3.12", "3.13"]
 
 
+# Interrupted, nox does not forward SIGINT: it waits `interrupt_timeout`, sends SIGTERM, waits
+# `terminate_timeout`, then SIGKILLs (0.3 s and 0.2 s by default, too short to stop consumers, then
+# servers). Our commands treat the first SIGINT or SIGTERM as Ctrl-C (tools/lattice/interrupts.py).
+INTERRUPT_TIMEOUT, TERMINATE_TIMEOUT = 1.0, 60.0
+
+
 def _install(session: nox.Session, extras: str) -> None:
     session.install("-e", f".[{extras}]")
+
+
+def _lattice(session: nox.Session, *args: str) -> None:
+    """`python -m tools.lattice ARGS` with time for an orderly stop on Ctrl-C."""
+    session.run(
+        "python",
+        "-m",
+        "tools.lattice",
+        *args,
+        interrupt_timeout=INTERRUPT_TIMEOUT,
+        terminate_timeout=TERMINATE_TIMEOUT,
+    )
 
 
 def _pytest(session: nox.Session, suite: str, paths: list[str], *extra: str) -> None:
@@ -28,6 +46,8 @@ def _pytest(session: nox.Session, suite: str, paths: list[str], *extra: str) -> 
         f"--junitxml=logs/{suite}.xml",
         *extra,
         *args,
+        interrupt_timeout=INTERRUPT_TIMEOUT,
+        terminate_timeout=TERMINATE_TIMEOUT,
     )
 
 
@@ -104,6 +124,8 @@ def perf(session: nox.Session) -> None:
         "--lattice-suite=perf",
         "--junitxml=logs/perf.xml",
         *session.posargs,
+        interrupt_timeout=INTERRUPT_TIMEOUT,
+        terminate_timeout=TERMINATE_TIMEOUT,
     )
 
 
@@ -111,32 +133,46 @@ def perf(session: nox.Session) -> None:
 def spec(session: nox.Session) -> None:
     """The committed OpenAPI document matches the app and is valid; `-- --update` rewrites it."""
     _install(session, "test")
-    session.run("python", "-m", "tools.lattice", "spec", *session.posargs)
+    _lattice(session, "spec", *session.posargs)
 
 
 @nox.session(tags=["ci"])
 def gen(session: nox.Session) -> None:
     """The generated SDK (sdk/) matches the committed document; `-- --update` regenerates it."""
     _install(session, "test,gen")
-    session.run("python", "-m", "tools.lattice", "gen", *session.posargs)
+    _lattice(session, "gen", *session.posargs)
 
 
 @nox.session
 def peer(session: nox.Session) -> None:
     """schemathesis against the same app, as a second opinion on the contract suite."""
     _install(session, "peer")
-    session.run("python", "-m", "tools.lattice", "peer", *session.posargs)
+    _lattice(session, "peer", *session.posargs)
 
 
 @nox.session
 def promote(session: nox.Session) -> None:
     """Turn a failing Hypothesis example or step program into a regression-bank case."""
     _install(session, "test")
-    session.run("python", "-m", "tools.lattice", "promote", *session.posargs)
+    _lattice(session, "promote", *session.posargs)
+
+
+@nox.session
+def containers(session: nox.Session) -> None:
+    """A Docker engine and the containers tier's images from local files: `-- setup`, `-- status`."""
+    _install(session, "lattice")
+    _lattice(session, "containers", *(session.posargs or ["setup"]))
+
+
+@nox.session
+def services(session: nox.Session) -> None:
+    """Service sets by hand: `-- up` (prints the URLs), `-- status`, `-- down ID|--all`, `-- reap`."""
+    _install(session, "lattice")
+    _lattice(session, "services", *(session.posargs or ["status"]))
 
 
 @nox.session
 def serve(session: nox.Session) -> None:
     """Run Retrace on PostgreSQL and Redis from the service set (embedded when nothing else is set)."""
     _install(session, "lattice")
-    session.run("python", "-m", "tools.lattice", "serve", *session.posargs)
+    _lattice(session, "serve", *session.posargs)

@@ -9,19 +9,25 @@ import logging
 
 from app.settings import Settings, SettingsError, load_settings
 
-NEEDS_URLS = (
-    "retrace: set RETRACE_DATABASE_URL and RETRACE_REDIS_URL "
-    "(or run `nox -s serve`, which starts PostgreSQL and Redis for you)"
-)
+NEEDS_URLS = "retrace: set {missing} (or run `nox -s serve`, which starts PostgreSQL and Redis for you)"
 
 
-def _settings() -> Settings:
+def _settings(*, redis: bool = True) -> Settings:
+    """The settings, insisting on the URLs the command uses (migrations touch only the database)."""
     try:
         settings = load_settings()
     except SettingsError as exc:
         raise SystemExit(str(exc)) from None
-    if settings.database_url is None or settings.redis_url is None:
-        raise SystemExit(NEEDS_URLS)
+    missing = [
+        name
+        for name, value, needed in (
+            ("RETRACE_DATABASE_URL", settings.database_url, True),
+            ("RETRACE_REDIS_URL", settings.redis_url, redis),
+        )
+        if needed and value is None
+    ]
+    if missing:
+        raise SystemExit(NEEDS_URLS.format(missing=" and ".join(missing)))
     return settings
 
 
@@ -43,7 +49,7 @@ def _migrate(settings: Settings) -> None:
 
 
 def cmd_migrate(_: argparse.Namespace) -> None:
-    settings = _settings()
+    settings = _settings(redis=False)
     _migrate(settings)
     print(f"retrace: schema {settings.db_schema!r} is at the latest migration")
 
@@ -52,7 +58,7 @@ def cmd_revision(args: argparse.Namespace) -> None:
     from app.db import make_engine
     from app.migrate import new_revision
 
-    settings = _settings()
+    settings = _settings(redis=False)
     _migrate(settings)  # autogenerate diffs the models against a schema at head
     engine = make_engine(settings)
     try:

@@ -10,6 +10,7 @@ from typing import Any
 from dramatiq.brokers.redis import RedisBroker
 from fastapi import FastAPI
 
+from app.docs_ui import install_docs
 from app.openapi import TITLE, VERSION, build_openapi, operation_id
 from app.problems import install_problem_handlers
 from app.routes import attachments, auth, health, marks, me, tokens
@@ -47,9 +48,12 @@ def create_app(
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs, with local assets
+        redoc_url=None,
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+    install_docs(app, TITLE)
     for module in (auth, tokens, me, marks, attachments, health):
         app.include_router(module.router)
 

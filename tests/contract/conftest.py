@@ -26,6 +26,8 @@ from tools.lattice.sdk import SDK_DIR
 
 DEFAULT_EXAMPLES = 12
 
+CASES_FILE = "contract-cases.jsonl"  # read by `tools.lattice peer`
+
 
 class WorkerExampleDatabase(ExampleDatabase):
     """Hypothesis' example database in `<run dir>/w<N>/hypothesis`, opened on first use (the run id is
@@ -102,6 +104,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.hypothesis_seed = str(random.SystemRandom().randrange(2**32))
     seed = str(config.option.hypothesis_seed)
     core.global_force_seed = int(seed) if seed.isdigit() else seed  # type: ignore[assignment]
+    if not workerinput and not config.option.collectonly:
+        # The controller starts the case file afresh: it holds this run's lines only (one per worker).
+        logs = Path(str(config.getoption("--lattice-logs", default="logs")))
+        (logs / CASES_FILE).unlink(missing_ok=True)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -136,7 +142,7 @@ def _case_counter(request: pytest.FixtureRequest) -> Iterator[None]:
         "seed": request.config.getoption("hypothesis_seed", default=None),
         "at": time.time(),
     }
-    with (logs / "contract-cases.jsonl").open("a", encoding="utf-8") as out:
+    with (logs / CASES_FILE).open("a", encoding="utf-8") as out:
         out.write(json.dumps(line) + "\n")
 
 

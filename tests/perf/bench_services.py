@@ -1,7 +1,9 @@
-"""Embedded service-set timings: `python -m tests.perf.bench_services [runs]`.
+"""Service-set timings: `python -m tests.perf.bench_services [runs]`.
 
-Cold = empty state dir (binaries copy when root, initdb into the template cache); warm = cached
-template. Targets for PostgreSQL + Redis together: cold <= 1.5 s, warm <= 0.3 s.
+Embedded: cold = empty state dir (binaries copy when root, initdb into the template cache); warm =
+cached template. Targets for PostgreSQL + Redis together: cold <= 1.5 s, warm <= 0.3 s.
+Containers (when an engine answers and has the images, e.g. after `nox -s containers -- setup`):
+cold = the first set of this process (Docker SDK import and client included), warm = the next ones.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import IO
 from tools.lattice.config import LatticeSettings, fast_temp_root
 from tools.lattice.services import embedded as emb
 from tools.lattice.services import pg_server, process, redis_server, start_services
-from tools.lattice.services.base import announce_nothing, free_port
+from tools.lattice.services.base import ServiceUnavailable, announce_nothing, free_port
+from tools.lattice.services.engine import engine_missing
 from tools.lattice.services.state import StateDir, open_state_dir
 
 TARGETS = {"together cold start": 1.5, "together warm start": 0.3}
@@ -98,6 +101,31 @@ def _together_once(state_dir: Path) -> tuple[float, float]:
     return start, stop
 
 
+def _containers_once(state_dir: Path) -> tuple[float, float]:
+    settings = LatticeSettings(state_dir=state_dir, provider="containers", database_url=None, redis_url=None)
+    start, service_set = _timed(lambda: start_services(settings=settings, announce=announce_nothing))
+    stop, _ = _timed(service_set.stop)  # type: ignore[attr-defined]
+    return start, stop
+
+
+def _containers(runs: int, add: Callable[[str, float], None]) -> str | None:
+    """Container sets beside the embedded ones; returns why they were not measured, or None."""
+    reason = engine_missing(LatticeSettings(), budget=2.0)
+    if reason is not None:
+        return f"no Docker engine ({reason})"
+    with _state_dir() as state_dir:
+        try:
+            start, stop = _containers_once(state_dir)
+        except ServiceUnavailable as exc:
+            return str(exc)
+        add("containers cold start", start)
+        for _ in range(runs):
+            start, stop = _containers_once(state_dir)
+            add("containers warm start", start)
+            add("containers stop", stop)
+    return None
+
+
 def main(argv: list[str]) -> int:
     runs = int(argv[0]) if argv else 5
     samples: dict[str, list[float]] = {}
@@ -125,7 +153,8 @@ def main(argv: list[str]) -> int:
             add("together warm start", start)
             add("together stop", stop)
 
-    print(f"embedded service set, medians of {runs} runs")
+    skipped = _containers(runs, add)
+    print(f"service sets, medians of {runs} runs (containers cold: once)")
     worst = 0
     for name, values in samples.items():
         median = statistics.median(values)
@@ -136,6 +165,8 @@ def main(argv: list[str]) -> int:
             worst = worst or (0 if ok else 1)
             verdict = f"  (target <= {target:.2f} s: {'ok' if ok else 'MISSED'})"
         print(f"  {name:<22} {median * 1000:8.1f} ms{verdict}")
+    if skipped:
+        print(f"  containers: not measured: {skipped}")
     return worst
 
 

@@ -1,21 +1,29 @@
-"""The lattice's command line: each area adds its own subcommands (see `add_*_commands`)."""
+"""The lattice's command line: each area adds its own subcommands (see `add_*_commands`).
+
+Only the module of the command asked for is imported: `services status` must not pay for the app,
+Alembic and Hypothesis (≈ 4 s) that `guard` or `promote` need.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
-from .config import LatticeConfigError
-from .guards import add_guard_commands
-from .peer import add_peer_commands
-from .promote import add_promote_commands
-from .sdk import add_gen_commands
-from .serve import add_serve_commands
-from .services.base import ServiceUnavailable
-from .services.cli import add_services_commands
-from .spec import add_spec_commands
+NOX_SESSIONS = {"services", "containers", "serve", "promote", "spec", "gen", "peer"}
+# command -> (module, function registering it), in the order `--help` lists them
+COMMANDS: dict[str, tuple[str, str]] = {
+    "services": ("tools.lattice.services.cli", "add_services_commands"),
+    "containers": ("tools.lattice.dockersetup.cli", "add_containers_commands"),
+    "serve": ("tools.lattice.serve", "add_serve_commands"),
+    "guard": ("tools.lattice.guards", "add_guard_commands"),
+    "promote": ("tools.lattice.promote", "add_promote_commands"),
+    "spec": ("tools.lattice.spec", "add_spec_commands"),
+    "gen": ("tools.lattice.sdk", "add_gen_commands"),
+    "peer": ("tools.lattice.peer", "add_peer_commands"),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,22 +33,49 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _registrar(command: str) -> Callable[[Any], None]:
+    module, function = COMMANDS[command]
+    registrar: Callable[[Any], None] = getattr(importlib.import_module(module), function)
+    return registrar
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `only`, just that command's subcommands are imported and registered."""
     parser = _Parser(prog="python -m tools.lattice", description="The Retrace test lattice.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    add_services_commands(subparsers)
-    add_serve_commands(subparsers)
-    add_guard_commands(subparsers)
-    add_promote_commands(subparsers)
-    add_spec_commands(subparsers)
-    add_gen_commands(subparsers)
-    add_peer_commands(subparsers)
+    for command in COMMANDS if only is None else [only]:
+        _registrar(command)(subparsers)
     return parser
 
 
+def _first_command(argv: Sequence[str]) -> str | None:
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
+def _missing(command: str | None, exc: ModuleNotFoundError) -> int:
+    """Every command needs the project's dependencies: say where they are, not a traceback."""
+    name = command or "services"
+    where = f"run it through nox (`nox -s {name} -- ...`)" if name in NOX_SESSIONS else "use nox"
+    print(
+        f"lattice: `{name}` needs the package {exc.name!r}, which this Python lacks: {where}, "
+        "or `pip install -e '.[test]'` first",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = _first_command(argv)
     try:
+        # pydantic, psycopg...: absent from the README's nox-only venv
+        from .config import LatticeConfigError
+        from .services.base import ServiceUnavailable
+    except ModuleNotFoundError as exc:
+        return _missing(command, exc)
+    try:
+        args = build_parser(command).parse_args(argv)
         code: int = args.handler(args)
     except (ServiceUnavailable, LatticeConfigError) as exc:
         print(exc, file=sys.stderr)
@@ -48,11 +83,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except ModuleNotFoundError as exc:
-        # Commands beyond `services` and `serve` need the test extra; say so instead of a traceback.
-        print(
-            f"lattice: `{args.command}` needs the package {exc.name!r}: run it through nox "
-            f"(`nox -s {args.command}`) or `pip install -e '.[test]'` first",
-            file=sys.stderr,
-        )
-        return 2
+        return _missing(command, exc)
     return code

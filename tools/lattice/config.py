@@ -14,6 +14,14 @@ Provider = Literal["external", "containers", "embedded"]
 PROVIDERS: tuple[Provider, ...] = ("external", "containers", "embedded")
 
 
+# The containers tier's images: the official ones for whoever can pull, and the ones built from this
+# machine's own files by `python -m tools.lattice containers setup` (no registry needed).
+OFFICIAL_POSTGRES_IMAGE = "postgres:17-alpine"
+OFFICIAL_REDIS_IMAGE = "redis:7-alpine"
+LOCAL_POSTGRES_IMAGE = "retrace-lattice/postgres:latest"
+LOCAL_REDIS_IMAGE = "retrace-lattice/redis:latest"
+DEFAULT_DOCKER_SOCKET = Path("/var/run/docker.sock")
+
 TMPFS = Path("/dev/shm")  # noqa: S108 (a parent dir only; what goes in it is created private)
 TMPFS_MIN_FREE = 512 * 1024 * 1024  # Docker's default /dev/shm is 64 MB: too small for data dirs
 
@@ -53,8 +61,14 @@ class LatticeSettings(BaseSettings):
     # importing the docker package (≈ 0.3 s) on machines that plainly have none.
     # (The docker package reads DOCKER_HOST again itself; this copy only decides whether to ask it.)
     docker_host: str | None = Field(default=None, validation_alias="DOCKER_HOST")
+    # The containers tier's images. Unset: the official images when present or pullable, else the
+    # ones `python -m tools.lattice containers setup` builds locally (LOCAL_*_IMAGE).
+    postgres_image: str | None = None
+    redis_image: str | None = None
 
-    @field_validator("database_url", "redis_url", "provider", "docker_host", mode="before")
+    @field_validator(
+        "database_url", "redis_url", "provider", "docker_host", "postgres_image", "redis_image", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # `LATTICE_PROVIDER= nox ...` is the shell's way to unset a variable for one command.

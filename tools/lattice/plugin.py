@@ -18,6 +18,7 @@ import pytest
 from sqlmodel import Session
 
 from app.settings import Settings
+from tools.lattice import interrupts
 from tools.lattice.accounts import Mailbox, SignedInUser
 from tools.lattice.guards import GuardFailed, check_database
 from tools.lattice.isolation import WorkerPlane, reap_dead_runs, record_run, sweep_run
@@ -81,6 +82,7 @@ def pytest_configure(config: pytest.Config) -> None:
     elif config.option.collectonly or config.option.help:
         return
     else:
+        interrupts.install()  # Ctrl-C or SIGTERM: workers and their consumers stop before the servers
         config.stash[_RUN] = _start_run(config)
     _THIS_RUN["run"] = config.stash[_RUN]
 
@@ -116,7 +118,18 @@ def _start_run(config: pytest.Config) -> RunContext:
         Path(config.getoption("--lattice-logs")) / f"{suite}.json", run.run_id, suite, run.provider
     )
     run.telemetry.open()
+    _restart_junit_xml(config, run.run_id)
     return run
+
+
+def _restart_junit_xml(config: pytest.Config, run_id: str) -> None:
+    """Remove the last run's JUnit XML (pytest writes it only at the end, so an interrupted run kept
+    the old one beside a new logs/<suite>.json) and stamp this run's id in the new one."""
+    xml = getattr(config, "_xml", None)  # pytest's LogXML, when --junitxml is given
+    if xml is None:
+        return
+    Path(xml.logfile).unlink(missing_ok=True)
+    xml.add_global_property("lattice_run", run_id)
 
 
 def _guards(run: RunContext) -> None:
@@ -164,10 +177,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     if run.lattice is not None:  # no xdist: this process was the only worker
         run.worker_figures["main"] = run.lattice.figures()
-    for name in ("bootstrap_total_s", "bootstrap_schema_s", "reset_median_ms"):
+    for name, unit in (("bootstrap_total_s", "s"), ("bootstrap_schema_s", "s"), ("reset_median_ms", "ms")):
         values = [f[name] for f in run.worker_figures.values() if name in f]
         if values:
-            run.telemetry.figures[name] = f"median {statistics.median(values)} over {len(values)} worker(s)"
+            median = statistics.median(values)
+            shown = f"{median:.3f} s" if unit == "s" else f"{median:.2f} ms"
+            run.telemetry.figures[name] = f"median {shown} over {len(values)} worker(s)"
     terminalreporter.section("lattice")
     for line in run.telemetry.summary_lines():
         terminalreporter.write_line(line)

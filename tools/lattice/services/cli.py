@@ -89,10 +89,15 @@ def _down(args: argparse.Namespace) -> int:
         if record is None:
             raise ServiceUnavailable(f"lattice: no service set {args.id!r}; see `services status`")
         targets = [record]
+    failed = 0
     for record in targets:
-        registry.shut_down(state, record)
-        print(f"stopped {record.id}")
-    return 0
+        failure = registry.shut_down(state, record)
+        if failure is None:
+            print(f"stopped {record.id}")
+        else:
+            failed += 1
+            announce_to_stderr(f"lattice: {record.id}: its Docker engine does not answer ({failure})")
+    return 1 if failed else 0
 
 
 def _reap(args: argparse.Namespace) -> int:

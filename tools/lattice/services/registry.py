@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import process
+from . import labels, process
 from .pg_server import release_shared_memory
 from .state import StateDir
 
@@ -30,6 +30,13 @@ class ServerRecord:
 
 
 @dataclass
+class ContainerRecord:
+    name: str  # "postgres" | "redis"
+    id: str
+    port: int  # the published port on the engine's host
+
+
+@dataclass
 class RunRecord:
     id: str
     provider: str
@@ -39,6 +46,8 @@ class RunRecord:
     private_dir: str
     started_at: float
     servers: list[ServerRecord] = field(default_factory=list)
+    containers: list[ContainerRecord] = field(default_factory=list)
+    docker_host: str | None = None  # the engine that runs `containers` (None: the default socket)
 
     def owner_alive(self) -> bool:
         return process.is_alive(self.owner_pid, self.owner_started)
@@ -74,6 +83,7 @@ def read_run(state: StateDir, run_id: str) -> RunRecord | None:
     except (FileNotFoundError, json.JSONDecodeError):
         return None
     raw["servers"] = [ServerRecord(**s) for s in raw.get("servers", [])]
+    raw["containers"] = [ContainerRecord(**c) for c in raw.get("containers", [])]
     return RunRecord(**raw)
 
 
@@ -82,25 +92,37 @@ def list_runs(state: StateDir) -> list[RunRecord]:
     return sorted((r for r in runs if r is not None), key=lambda r: r.started_at)
 
 
-def shut_down(state: StateDir, record: RunRecord, timeout: float = 10.0) -> None:
-    """Stop a set's servers (any process may call this, not only the owner) and remove its traces."""
+def shut_down(state: StateDir, record: RunRecord, timeout: float = 10.0) -> str | None:
+    """Stop a set's servers (any process may call this, not only the owner) and remove its traces.
+
+    Returns None when done. A containers set whose engine does not answer keeps its record, for a
+    later reap to finish, and the reason is returned.
+    """
+    if record.provider == "containers":
+        failure = labels.remove_set(record.id, record.docker_host)
+        if failure is None:
+            remove_run(state, record.id)
+        return failure
     for server in record.servers:
         process.signal_if_alive(server.pid, server.started, server.stop_signal)
     for server in record.servers:
         process.terminate(server.pid, server.started, server.stop_signal, timeout)
+    if not record.private_dir:
+        remove_run(state, record.id)
+        return None
     private = Path(record.private_dir)
     # A killed postmaster leaves its SysV segment behind; the data dir tells which one.
     release_shared_memory(private)
     shutil.rmtree(private, ignore_errors=True)
     remove_run(state, record.id)
+    return None
 
 
 def reap(state: StateDir) -> list[RunRecord]:
     """Clean up after sets whose owner died without stopping them; returns what was removed."""
     removed = []
     for record in list_runs(state):
-        if record.is_abandoned():
-            shut_down(state, record, timeout=5.0)
+        if record.is_abandoned() and shut_down(state, record, timeout=5.0) is None:
             removed.append(record)
     return removed
 
@@ -108,8 +130,11 @@ def reap(state: StateDir) -> list[RunRecord]:
 def describe(record: RunRecord, now: float | None = None) -> str:
     age = (now or time.time()) - record.started_at
     servers = ", ".join(
-        f"{s.name} pid {s.pid}{'' if process.is_alive(s.pid, s.started) else ' (dead)'} port {s.port}"
-        for s in record.servers
+        [
+            f"{s.name} pid {s.pid}{'' if process.is_alive(s.pid, s.started) else ' (dead)'} port {s.port}"
+            for s in record.servers
+        ]
+        + [f"{c.name} container {c.id[:12]} port {c.port}" for c in record.containers]
     )
     owner = "detached" if record.detached else f"owner pid {record.owner_pid}"
     return f"{record.id}  {record.provider}  {owner}  {servers or 'no servers'}  age {age:.0f}s"

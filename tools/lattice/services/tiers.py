@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..config import PROVIDERS, LatticeConfigError, LatticeSettings, load_settings
 from . import registry
 from .base import Announce, ServiceSet, ServiceUnavailable, announce_to_stderr
-from .containers import engine_missing, start_containers
+from .containers import ImagesUnavailable, engine_missing, start_containers
 from .embedded import start_embedded
 from .external import configured, start_external
 from .state import open_state_dir
@@ -58,7 +58,11 @@ def start_services(
     if chosen is None:
         reason = engine_missing(settings)
         if reason is None and not detach:
-            return start_containers(settings)
-        if reason is not None:
+            try:
+                return start_containers(settings)
+            except ImagesUnavailable as exc:
+                # Detected, not asked for: a missing image is a reason to move on, said once.
+                announce(f"lattice: containers tier skipped: {exc.reason}; using the embedded tier")
+        elif reason is not None:
             announce(f"lattice: containers tier skipped: no Docker engine ({reason})")
     return start_embedded(settings, announce, detach=detach)

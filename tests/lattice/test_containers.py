@@ -1,0 +1,211 @@
+"""The containers tier: image fallback, records, status/down, and reaping a SIGKILLed run's containers
+by label. The fallback is proven against a stand-in engine everywhere; the rest needs a real engine
+and the local images (`nox -s containers -- setup`) and is skipped without them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import pytest
+
+from tools.lattice.config import LOCAL_POSTGRES_IMAGE, LOCAL_REDIS_IMAGE, LatticeSettings
+from tools.lattice.services import ServiceUnavailable, start_services, tiers
+from tools.lattice.services import containers as ctr
+from tools.lattice.services.engine import client, engine_missing
+from tools.lattice.services.labels import LABEL_SET, sweep_orphans
+from tools.lattice.services.registry import list_runs, remove_run
+from tools.lattice.services.state import open_state_dir
+
+from .conftest import REPO
+from .test_services import _run_cli, _urls, _use
+
+# --- fallback, against a stand-in engine (runs everywhere) ----------------------------------
+
+
+class _NoImages:
+    def get(self, name: str) -> None:
+        raise docker.errors.ImageNotFound(f"No such image: {name}")
+
+    def pull(self, name: str) -> None:
+        raise docker.errors.APIError(
+            f"Get https://registry/v2/{name}: dial tcp: lookup registry: no such host"
+        )
+
+
+class _OfflineEngine:
+    images = _NoImages()
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def offline_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An engine that answers but has no images and reaches no registry."""
+    monkeypatch.setattr(tiers, "engine_missing", lambda settings: None)
+    monkeypatch.setattr(ctr, "engine_missing", lambda settings: None)
+    monkeypatch.setattr(ctr, "client", lambda docker_host, timeout=60.0: _OfflineEngine())
+
+
+@pytest.mark.usefixtures("offline_engine")
+def test_detected_engine_without_images_falls_back_to_embedded_saying_why(settings: LatticeSettings) -> None:
+    lines: list[str] = []
+    with start_services(settings=settings, announce=lines.append) as service_set:
+        assert service_set.provider == "embedded"
+        _use(service_set)
+    skipped = [line for line in lines if "containers tier skipped" in line]
+    assert len(skipped) == 1, lines
+    assert "cannot be pulled" in skipped[0]
+    assert "nox -s containers -- setup" in skipped[0]
+    assert "embedded" in skipped[0]
+
+
+@pytest.mark.usefixtures("offline_engine")
+def test_forced_containers_without_images_fails_with_the_same_line(settings: LatticeSettings) -> None:
+    with pytest.raises(ServiceUnavailable) as caught:
+        start_services("containers", settings=settings)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("lattice: containers tier: image postgres:")
+    assert "cannot be pulled" in message
+    assert "nox -s containers -- setup" in message
+    assert list_runs(open_state_dir(settings.state_dir)) == []
+
+
+@pytest.mark.usefixtures("offline_engine")
+def test_a_configured_image_is_the_one_asked_for(settings: LatticeSettings) -> None:
+    mine = settings.model_copy(update={"postgres_image": "example.test/pg:1"})
+    with pytest.raises(ServiceUnavailable, match=r"image example\.test/pg:1 is not on the engine"):
+        start_services("containers", settings=mine)
+
+
+# --- a real engine --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def engine_settings(settings: LatticeSettings) -> LatticeSettings:
+    real = settings.model_copy(update={"docker_host": os.environ.get("DOCKER_HOST") or None})
+    reason = engine_missing(real, budget=2.0)
+    if reason is not None:
+        pytest.skip(f"no Docker engine ({reason})")
+    engine = client(real.docker_host)
+    try:
+        for image in (LOCAL_POSTGRES_IMAGE, LOCAL_REDIS_IMAGE):
+            try:
+                engine.images.get(image)
+            except docker.errors.ImageNotFound:
+                pytest.skip(f"no {image}: run `nox -s containers -- setup`")
+    finally:
+        engine.close()
+    return real.model_copy(update={"postgres_image": LOCAL_POSTGRES_IMAGE, "redis_image": LOCAL_REDIS_IMAGE})
+
+
+@pytest.fixture
+def ctr_env(cli_env: dict[str, str], engine_settings: LatticeSettings) -> dict[str, str]:
+    env = cli_env | {"LATTICE_POSTGRES_IMAGE": LOCAL_POSTGRES_IMAGE, "LATTICE_REDIS_IMAGE": LOCAL_REDIS_IMAGE}
+    if engine_settings.docker_host:
+        env["DOCKER_HOST"] = engine_settings.docker_host
+    return env
+
+
+def _containers_of(settings: LatticeSettings, set_id: str) -> list[Any]:
+    engine = client(settings.docker_host)
+    try:
+        return list(engine.containers.list(all=True, filters={"label": f"{LABEL_SET}={set_id}"}))
+    finally:
+        engine.close()
+
+
+@pytest.fixture
+def owner(ctr_env: dict[str, str], lattice_cmd: list[str]) -> Iterator[subprocess.Popen[str]]:
+    """`services up --provider containers` in the foreground, as a user would start it."""
+    process = subprocess.Popen(
+        [*lattice_cmd, "services", "up", "--provider", "containers"],
+        cwd=REPO,
+        env=ctr_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    yield process
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+def _set_id(state_dir: Path, database_url: str) -> str:
+    port = int(database_url.rsplit(":", 1)[1].split("/")[0])
+    runs = [r for r in list_runs(open_state_dir(state_dir)) if any(c.port == port for c in r.containers)]
+    assert len(runs) == 1
+    return runs[0].id
+
+
+def test_container_set_serves_is_recorded_and_leaves_nothing(engine_settings: LatticeSettings) -> None:
+    service_set = start_services("containers", settings=engine_settings)
+    try:
+        assert service_set.provider == "containers"
+        _use(service_set)
+        [record] = [r for r in list_runs(open_state_dir(engine_settings.state_dir)) if r.id == service_set.id]
+        assert {c.name for c in record.containers} == {"postgres", "redis"}
+        assert len(_containers_of(engine_settings, service_set.id)) == 2
+    finally:
+        service_set.stop()
+    assert _containers_of(engine_settings, service_set.id) == []
+    assert list_runs(open_state_dir(engine_settings.state_dir)) == []
+
+
+def test_status_lists_a_container_set_and_down_stops_it(
+    owner: subprocess.Popen[str], ctr_env: dict[str, str], lattice_cmd: list[str], state_dir: Path
+) -> None:
+    assert owner.stdout is not None
+    urls = _urls(owner.stdout.readline() + owner.stdout.readline())
+    set_id = _set_id(state_dir, urls["LATTICE_DATABASE_URL"])
+    status = _run_cli(lattice_cmd, ctr_env, "services", "status")
+    line = next(line for line in status.stdout.splitlines() if line.startswith(set_id))
+    assert "containers" in line
+    assert "postgres container" in line
+    down = _run_cli(lattice_cmd, ctr_env, "services", "down", set_id)
+    assert down.returncode == 0, down.stderr
+    assert f"stopped {set_id}" in down.stdout
+
+
+def test_sigkilled_owners_containers_are_reaped_by_label(
+    owner: subprocess.Popen[str],
+    ctr_env: dict[str, str],
+    lattice_cmd: list[str],
+    state_dir: Path,
+    engine_settings: LatticeSettings,
+) -> None:
+    assert owner.stdout is not None
+    urls = _urls(owner.stdout.readline() + owner.stdout.readline())
+    set_id = _set_id(state_dir, urls["LATTICE_DATABASE_URL"])
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    # No parent-death signal reaches a container, and there is no Ryuk: they outlive their owner.
+    assert len(_containers_of(engine_settings, set_id)) == 2
+    reaped = _run_cli(lattice_cmd, ctr_env, "services", "reap")
+    assert reaped.returncode == 0, reaped.stderr
+    assert f"reaped {set_id}" in reaped.stdout
+    assert _containers_of(engine_settings, set_id) == []
+    assert list_runs(open_state_dir(state_dir)) == []
+
+
+def test_the_next_run_reaps_them_too_even_without_a_record(
+    owner: subprocess.Popen[str], state_dir: Path, engine_settings: LatticeSettings
+) -> None:
+    assert owner.stdout is not None
+    urls = _urls(owner.stdout.readline() + owner.stdout.readline())
+    set_id = _set_id(state_dir, urls["LATTICE_DATABASE_URL"])
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    remove_run(open_state_dir(state_dir), set_id)  # as if the record were lost: labels still tell
+    with start_services("containers", settings=engine_settings, announce=lambda _: None):
+        assert _containers_of(engine_settings, set_id) == []
+    assert sweep_orphans(engine_settings.docker_host) == []
