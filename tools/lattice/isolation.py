@@ -70,8 +70,22 @@ class WorkerPlane:
             if root.is_dir() and any(root.iterdir()):
                 touched = True
                 for child in root.iterdir():
-                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+                    _remove(child)
         return touched
+
+
+def _remove(path: Path) -> None:
+    # A live API may still be removing files of its own (the partial blob of an aborted upload) while
+    # the reset runs: a file or folder that is already gone is what the reset wanted.
+    try:
+        if path.is_dir() and not path.is_symlink():
+            for child in path.iterdir():
+                _remove(child)
+            path.rmdir()
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def record_run(run_id: str) -> Path:

@@ -90,7 +90,9 @@ async def _burst(
     base_url: str, paths: Sequence[str], clients: int, rounds: int, headers: Mapping[str, str]
 ) -> BurstResult:
     result = BurstResult(clients, rounds)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    # Idle connections are dropped by the client before uvicorn's 5 s keep-alive timeout can close them
+    # under a request (the client-side race every HTTP client meets; it is not the server's failure).
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0) as client:
         start = asyncio.Event()
         tasks = [
