@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -176,3 +178,32 @@ def serve(session: nox.Session) -> None:
     """Run Retrace on PostgreSQL and Redis from the service set (embedded when nothing else is set)."""
     _install(session, "lattice")
     _lattice(session, "serve", *session.posargs)
+
+
+def _foreign_requirements() -> list[str]:
+    """What the foreign-mode plugin needs, at this project's own pins; not the project itself (its `app`
+    package would shadow the foreign project's)."""
+    project = nox.project.load_toml("pyproject.toml")["project"]
+    extras = project["optional-dependencies"]
+    pins = {re.split(r"[<>=\[ ]", r, maxsplit=1)[0]: r for r in [*project["dependencies"], *extras["test"]]}
+    return [
+        *extras["lattice"],
+        *(pins[name] for name in ("pytest", "pytest-xdist", "pydantic-settings", "psycopg")),
+    ]
+
+
+@nox.session
+def foreign(session: nox.Session) -> None:
+    """Another project's pytest suite, unmodified, in parallel on a service set: `-- --config FILE`."""
+    import tomllib
+    from pathlib import Path
+
+    args = list(session.posargs) or ["--config", "tests/foreign/fastapi-template.toml", "--prove"]
+    config = Path(args[args.index("--config") + 1]) if "--config" in args else None
+    if config is None or not config.is_file():
+        session.error(f"foreign: give --config FILE (a foreign-mode TOML file); {config} is not one")
+    rootdir = (config.parent / tomllib.loads(config.read_text())["rootdir"]).resolve()
+    # Its own dependencies, read from its pyproject.toml (nothing is built, nothing written there).
+    session.install("-r", str(rootdir / "pyproject.toml"))
+    session.install(*_foreign_requirements())
+    session.run("python", "-m", "tools.lattice.foreign", *args, env={"PYTHONPATH": str(Path.cwd())})

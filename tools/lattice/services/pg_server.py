@@ -24,6 +24,7 @@ from typing import IO
 import psycopg
 
 from .base import ServiceUnavailable
+from .pg_shims import provide_missing_extensions
 from .process import RunAs
 from .state import StateDir
 
@@ -130,6 +131,7 @@ def locate_install(state: StateDir, run_as: RunAs | None) -> PgInstall:
     bindir = package_dir / "pginstall" / "bin"
     if run_as is not None and not _usable_in_place(run_as, package_dir):
         bindir = _copy_for(run_as, state, package_dir)
+    provide_missing_extensions(bindir.parent / "share" / "extension")
     return PgInstall(bindir, _server_version(str(bindir / "postgres")))
 
 
