@@ -51,7 +51,7 @@ def test_a_mistake_is_one_line_naming_the_key(tmp_path: Path, text: str, message
 
 def test_dotenv_values_lose_quotes_comments_and_export(tmp_path: Path) -> None:
     dotenv = tmp_path / ".env"
-    dotenv.write_text('# c\nA=1\nB="two words"\nexport C=\'x\'\n\nEMPTY=\nnot a pair\n')
+    dotenv.write_text("# c\nA=1\nB=\"two words\"\nexport C='x'\n\nEMPTY=\nnot a pair\n")
     assert read_dotenv(dotenv) == {"A": "1", "B": "two words", "C": "x", "EMPTY": ""}
 
 
