@@ -84,6 +84,7 @@ def _run_service(command: list[str], env: dict[str, str]) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     interrupts.install()
+    interrupts.stop_with_parent()
     # A bad RETRACE_* value or a taken port is reported before any server is started for nothing.
     try:
         base = load_settings()
