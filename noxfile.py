@@ -203,6 +203,8 @@ def foreign(session: nox.Session) -> None:
     if config is None or not config.is_file():
         session.error(f"foreign: give --config FILE (a foreign-mode TOML file); {config} is not one")
     rootdir = (config.parent / tomllib.loads(config.read_text())["rootdir"]).resolve()
+    if not (rootdir / "pyproject.toml").is_file():
+        session.error(f"foreign: {config}: rootdir {rootdir} has no pyproject.toml (is the project there?)")
     # Its own dependencies, read from its pyproject.toml (nothing is built, nothing written there).
     session.install("-r", str(rootdir / "pyproject.toml"))
     session.install(*_foreign_requirements())
