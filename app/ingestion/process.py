@@ -45,7 +45,9 @@ class Source:
 
 
 def ingest(engine: Engine, blobs: BlobStore, mark_id: uuid.UUID, version: int, max_attempts: int) -> None:
-    # One connection (one pool pre-ping) for the job's two transactions: the claim, then read + finish.
+    # One connection for the job's three statements. On the worker engine (autocommit) each commits
+    # alone, and the commit()/rollback() calls below are no-ops; on any other engine they keep the claim
+    # committed before the work starts.
     with engine.connect() as conn:
         attempt = _claim(conn, mark_id, version)
         if attempt is None:
@@ -86,7 +88,7 @@ def _claim(conn: Connection, mark_id: uuid.UUID, version: int) -> int | None:
 
 
 def _read(conn: Connection, mark_id: uuid.UUID) -> Source | None:
-    """The mark and its attachment in one statement; the transaction it opens is the finish's."""
+    """The mark and its attachment in one statement."""
     row = conn.execute(
         select(
             col(Mark.url),
