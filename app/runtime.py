@@ -28,6 +28,9 @@ class Runtime:
     settings: Settings
     engine: Engine
     worker_engine: Engine  # the ingestion jobs' (app.db.make_worker_engine)
+    # `engine` in autocommit, same pool: a read request's statements each stand alone, so it needs no
+    # BEGIN and no ROLLBACK round trip when its session closes (app.deps.read_as_user).
+    read_engine: Engine
     blobs: BlobStore
     mailer: Mailer
     ingestion: IngestionQueue
@@ -81,6 +84,7 @@ def build_runtime(settings: Settings, *, broker: RedisBroker | None = None) -> R
         settings=settings,
         engine=engine,
         worker_engine=worker_engine,
+        read_engine=engine.execution_options(isolation_level="AUTOCOMMIT"),
         blobs=blobs,
         mailer=make_mailer(settings.mailer),
         ingestion=make_ingestion_queue(settings, worker_engine, blobs, broker),
