@@ -47,7 +47,7 @@ def create_mark(
     return to_out((mark, None, ingestion))
 
 
-@router.get("", name="list", responses=errors(401, 422, 503))
+@router.get("", name="list", response_model=MarkPage, responses=errors(401, 422, 503))
 async def list_marks(
     runtime: RuntimeDep,
     credentials: BearerDep,
@@ -56,11 +56,14 @@ async def list_marks(
     # PostgreSQL text cannot hold NUL: refused here (422), not by the database (500).
     tag: Annotated[str | None, Query(min_length=1, max_length=40, pattern=r"^[^\x00]*$")] = None,
     status_: Annotated[IngestionStatus | None, Query(alias="status")] = None,
-) -> MarkPage:
+) -> Response:
     def read(session: Session, user: User) -> MarkPage:
         return _page(session, user, limit, cursor_, tag, status_)
 
-    return await read_as_user(runtime, credentials, read)
+    page = await read_as_user(runtime, credentials, read)
+    # Built and validated once: FastAPI would validate the 20 marks against the response model again,
+    # which was a fifth of the list's server time. The model still documents the answer (response_model).
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 def _page(
