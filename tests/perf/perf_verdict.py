@@ -50,7 +50,7 @@ def test_against_baseline(figures: Figures, verdict_lines: list[str], request: p
     movements = compare(baseline["ratios"], now)
     verdict_lines.append(
         f"ratios against baseline {str(baseline.get('commit'))[:12]} of {baseline.get('timestamp')} "
-        f"(regression: a ratio worse than the baseline's by more than x{budgets.RATIO_NOISE})"
+        f"(regression: worse than the baseline's by more than x{budgets.RATIO_NOISE} and outside its goal)"
     )
     verdict_lines.extend(table(movements))
     regressed = [m for m in movements if m.regressed]

@@ -34,8 +34,9 @@ RATIO_GOALS: dict[str, tuple[float, str]] = {
 }
 
 # Against the accepted baseline's ratios: both sides of a ratio ran in the same minute on the same load,
-# so a ratio moves far less than a raw figure (three runs on a loaded machine: within about +-25 %). A
-# regression is a "<=" ratio above baseline x 1.4, or a ">=" ratio below baseline / 1.4.
+# so a ratio moves far less than a raw figure (rates: within about +-25 % over three runs on a loaded
+# machine; p95 ratios more, with the bare anchor's tail). A regression is a "<=" ratio above both
+# baseline x 1.4 and its goal, or a ">=" ratio below both baseline / 1.4 and its goal.
 RATIO_NOISE = 1.4
 
 
