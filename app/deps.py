@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import anyio
 from fastapi import Depends, Request
@@ -90,6 +90,26 @@ def _authenticate_in_own_session(runtime: Runtime, secret: str | None) -> User:
 
 
 UserThenRelease = Annotated[User, Depends(get_user_then_release)]
+
+T = TypeVar("T")
+
+
+async def read_as_user(
+    runtime: Runtime, credentials: HTTPAuthorizationCredentials | None, read: Callable[[Session, User], T]
+) -> T:
+    """Authenticate and read in one trip to the thread pool, on an autocommit session.
+
+    For read routes: the token lookup and the read share one thread hop and one pooled connection, and
+    closing the session sends nothing (no transaction was opened). The token is looked up on every
+    request, so a revocation holds from the next one.
+    """
+    secret = credentials.credentials if credentials else None
+    return await runtime.in_db_thread(_read_in_own_session, runtime, secret, read)
+
+
+def _read_in_own_session(runtime: Runtime, secret: str | None, read: Callable[[Session, User], T]) -> T:
+    with Session(runtime.read_engine, expire_on_commit=False) as session:
+        return read(session, authenticate(session, secret, utcnow()))
 
 
 def utcnow() -> datetime:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from app.blobs import BlobStore
-from app.db import make_engine
+from app.db import make_engine, make_worker_engine
 from app.ingestion.queue import IngestionQueue, make_ingestion_queue
 from app.mail import Mailer, make_mailer
 from app.problems import Problem
@@ -27,6 +27,10 @@ T = TypeVar("T")
 class Runtime:
     settings: Settings
     engine: Engine
+    worker_engine: Engine  # the ingestion jobs' (app.db.make_worker_engine)
+    # `engine` in autocommit, same pool: a read request's statements each stand alone, so it needs no
+    # BEGIN and no ROLLBACK round trip when its session closes (app.deps.read_as_user).
+    read_engine: Engine
     blobs: BlobStore
     mailer: Mailer
     ingestion: IngestionQueue
@@ -58,6 +62,7 @@ class Runtime:
 
     def close(self) -> None:
         self.engine.dispose()
+        self.worker_engine.dispose()
         self.ingestion.broker.close()
 
 
@@ -73,12 +78,15 @@ def build_runtime(settings: Settings, *, broker: RedisBroker | None = None) -> R
             "set " + " and ".join(f"RETRACE_{name}" for name in missing) + " (or run `nox -s serve`)"
         )
     engine = make_engine(settings)
+    worker_engine = make_worker_engine(settings)
     blobs = BlobStore(settings.blob_dir)
     return Runtime(
         settings=settings,
         engine=engine,
+        worker_engine=worker_engine,
+        read_engine=engine.execution_options(isolation_level="AUTOCOMMIT"),
         blobs=blobs,
         mailer=make_mailer(settings.mailer),
-        ingestion=make_ingestion_queue(settings, engine, blobs, broker),
+        ingestion=make_ingestion_queue(settings, worker_engine, blobs, broker),
         db_slots=anyio.CapacityLimiter(settings.db_pool_size),
     )

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=4, ge=1)
     # Messages a worker holds ahead of its threads; Dramatiq's default (2 x threads) starves fast actors.
     worker_prefetch: int = Field(default=64, ge=1)
+    # `synchronous_commit` for the worker's own connections. Off (the default), a job's commit returns
+    # before its WAL reaches disk: a PostgreSQL crash (not a worker crash) may lose the last fraction of a
+    # second of finished jobs, which stay `processing`/`pending` and are sent again by the requeue loop.
+    # The API's connections always commit synchronously: a 201 is durable.
+    worker_synchronous_commit: bool = Field(default=False)
     # Bounds how long a request may wait on a sick dependency before it gets a problem answer.
     db_statement_timeout_ms: int = Field(default=5000, ge=0)
     db_connect_timeout_s: int = Field(default=3, ge=1)

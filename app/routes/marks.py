@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import Text, and_, or_, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from app import cursor
-from app.deps import CurrentUser, RuntimeDep, SessionDep, utcnow
+from app.deps import BearerDep, CurrentUser, RuntimeDep, SessionDep, read_as_user, utcnow
 from app.ingestion.outbox import send
 from app.marks import ingestion_of, load, owned_mark, rows_query, start_new_version, to_out, to_outs
-from app.models import Attachment, Ingestion, IngestionStatus, Mark
+from app.models import Attachment, Ingestion, IngestionStatus, Mark, User
 from app.problems import Problem, ValidationErrorItem
 from app.routes.responses import errors
 from app.schemas import MarkCreate, MarkOut, MarkPage, MarkPatch
@@ -47,15 +47,32 @@ def create_mark(
     return to_out((mark, None, ingestion))
 
 
-@router.get("", name="list", responses=errors(401, 422, 503))
-def list_marks(
-    user: CurrentUser,
-    session: SessionDep,
+@router.get("", name="list", response_model=MarkPage, responses=errors(401, 422, 503))
+async def list_marks(
+    runtime: RuntimeDep,
+    credentials: BearerDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor_: Annotated[str | None, Query(alias="cursor", max_length=200)] = None,
     # PostgreSQL text cannot hold NUL: refused here (422), not by the database (500).
     tag: Annotated[str | None, Query(min_length=1, max_length=40, pattern=r"^[^\x00]*$")] = None,
     status_: Annotated[IngestionStatus | None, Query(alias="status")] = None,
+) -> Response:
+    def read(session: Session, user: User) -> MarkPage:
+        return _page(session, user, limit, cursor_, tag, status_)
+
+    page = await read_as_user(runtime, credentials, read)
+    # Built and validated once: FastAPI would validate the 20 marks against the response model again,
+    # which was a fifth of the list's server time. The model still documents the answer (response_model).
+    return Response(page.model_dump_json(), media_type="application/json")
+
+
+def _page(
+    session: Session,
+    user: User,
+    limit: int,
+    cursor_: str | None,
+    tag: str | None,
+    status_: IngestionStatus | None,
 ) -> MarkPage:
     query = rows_query().where(Mark.user_id == user.id)
     if tag is not None:
@@ -81,8 +98,11 @@ def list_marks(
 
 
 @router.get("/{mark_id}", name="get", responses=errors(401, 404, 422, 503))
-def get_mark(mark_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> MarkOut:
-    return to_out(load(session, user, mark_id))
+async def get_mark(mark_id: uuid.UUID, runtime: RuntimeDep, credentials: BearerDep) -> MarkOut:
+    def read(session: Session, user: User) -> MarkOut:
+        return to_out(load(session, user, mark_id))
+
+    return await read_as_user(runtime, credentials, read)
 
 
 @router.patch("/{mark_id}", name="update", responses=errors(401, 404, 422, 503))

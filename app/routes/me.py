@@ -7,7 +7,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from app.accounts import ACCOUNT_GONE, lock_account_for_deletion
-from app.deps import CurrentUser, RuntimeDep, SessionDep
+from app.deps import BearerDep, CurrentUser, RuntimeDep, SessionDep, read_as_user
 from app.models import Attachment, Mark, User
 from app.problems import unauthenticated
 from app.routes.responses import errors
@@ -17,7 +17,8 @@ router = APIRouter(prefix="/v1/me", tags=["users"])
 
 
 @router.get("", name="get-me", responses=errors(401, 503))
-async def get_me(user: CurrentUser) -> UserOut:
+async def get_me(runtime: RuntimeDep, credentials: BearerDep) -> UserOut:
+    user = await read_as_user(runtime, credentials, lambda _session, user: user)
     return UserOut.model_validate(user, from_attributes=True)
 
 

@@ -1,5 +1,5 @@
-"""The run's verdict (runs last): append to perf/history.jsonl, plot logs/perf.png, compare with
-perf/baseline.json or, with `--accept`, make this run the baseline."""
+"""The run's verdict (runs last): write logs/perf.json, append to perf/history.jsonl, plot logs/perf.png,
+compare the run's ratios with perf/baseline.json's or, with `--accept`, make this run the baseline."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from tests.perf.conftest import Figures
 from tools.lattice.perf import budgets, history
-from tools.lattice.perf.compare import compare, table
+from tools.lattice.perf.compare import compare, ratios, table
 from tools.lattice.perf.plot import plot_history
 from tools.lattice.plugin import current_run
 
@@ -23,31 +23,35 @@ def _provider() -> str:
 
 def test_against_baseline(figures: Figures, verdict_lines: list[str], request: pytest.FixtureRequest) -> None:
     assert figures["latency"], "no latency figures: every latency benchmark failed or was deselected"
-    record = history.new_record(_provider(), figures)
+    now = ratios(figures)
+    figures["ratios"] = now
+    record = history.new_record(_provider(), figures, now)
+    history.write_last_run(record)
     history.append(record)
     plot_history(history.load_history(), PLOT)
-    verdict_lines.append(f"history: {history.HISTORY} ({len(history.load_history())} runs), plot: {PLOT}")
-    over_gate = [op for op, f in figures["latency"].items() if f["p95_ms"] > budgets.P95_GATE_MS]
+    verdict_lines.append(
+        f"this run: {history.LAST_RUN}; history: {history.HISTORY} ({len(history.load_history())} runs), "
+        f"plot: {PLOT}"
+    )
 
     if request.config.getoption("perf_accept"):
-        # The baseline is what later runs are compared with; the gate is judged by the latency benchmarks
-        # themselves, so a run over it is still accepted (and still fails the session).
+        # The gates are judged by the benchmarks themselves, so a run over one is still accepted (and
+        # still fails the session).
         history.accept(record)
         verdict_lines.append(f"baseline: accepted this run ({record['commit']}) into {history.BASELINE}")
-        if over_gate:
-            verdict_lines.append(f"baseline: note, p95 over the gate for {', '.join(over_gate)}")
         return
 
     baseline = history.load_baseline()
-    if baseline is None:
-        verdict_lines.append(f"baseline: none at {history.BASELINE}; `nox -s perf -- --accept` writes one")
+    if baseline is None or not baseline.get("ratios"):
+        verdict_lines.append(
+            f"baseline: no ratios at {history.BASELINE}; `nox -s perf -- --accept` writes them"
+        )
         return
-    movements = compare(baseline["figures"], figures)
+    movements = compare(baseline["ratios"], now)
     verdict_lines.append(
-        f"against baseline {str(baseline.get('commit'))[:12]} of {baseline.get('timestamp')} "
-        f"(regression: p95 > x{budgets.P95_NOISE_RATIO} and >= +{budgets.P95_NOISE_MIN_MS:.0f} ms; "
-        f"jobs/s < /{budgets.THROUGHPUT_NOISE_RATIO})"
+        f"ratios against baseline {str(baseline.get('commit'))[:12]} of {baseline.get('timestamp')} "
+        f"(regression: worse than the baseline's by more than x{budgets.RATIO_NOISE} and outside its goal)"
     )
     verdict_lines.extend(table(movements))
     regressed = [m for m in movements if m.regressed]
-    assert not regressed, "regressed against the baseline:\n" + "\n".join(table(regressed))
+    assert not regressed, "ratios regressed against the baseline:\n" + "\n".join(table(regressed))

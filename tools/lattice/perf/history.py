@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 HISTORY = Path("perf/history.jsonl")
+# The lattice's telemetry for the perf suite (JSON lines, one per test); the run's record is added to it
+# as one more line, {"record": "perf-run", "ratios": {...}, "figures": {...}, ...}.
+LAST_RUN = Path("logs/perf.json")
 BASELINE = Path("perf/baseline.json")
 
 Record = dict[str, Any]
@@ -39,14 +42,22 @@ def machine() -> dict[str, Any]:
     return {"hostname": socket.gethostname(), "cpus": os.cpu_count(), "platform": platform.platform()}
 
 
-def new_record(provider: str, figures: dict[str, Any]) -> Record:
+def new_record(provider: str, figures: dict[str, Any], ratios: dict[str, float]) -> Record:
+    """One run: its figures, and its ratios (ours / anchor), which the baseline comparison reads."""
     return {
+        "ratios": ratios,
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": commit_sha(),
         "machine": machine(),
         "provider": provider,
         "figures": figures,
     }
+
+
+def write_last_run(record: Record, path: Path = LAST_RUN) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as out:
+        out.write(json.dumps({"record": "perf-run", **record}, sort_keys=True) + "\n")
 
 
 def append(record: Record, path: Path = HISTORY) -> None:
