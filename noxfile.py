@@ -153,6 +153,13 @@ def peer(session: nox.Session) -> None:
 
 
 @nox.session
+def report(session: nox.Session) -> None:
+    """Merge logs directories (shards, jobs, suites) into logs/report/; `-- alerts`; `-- dashboard`."""
+    _install(session, "lattice")
+    _lattice(session, "report", *session.posargs)
+
+
+@nox.session
 def promote(session: nox.Session) -> None:
     """Turn a failing Hypothesis example or step program into a regression-bank case."""
     _install(session, "test")
