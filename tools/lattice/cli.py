@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-NOX_SESSIONS = {"services", "containers", "serve", "promote", "spec", "gen", "peer"}
+NOX_SESSIONS = {"services", "containers", "serve", "promote", "spec", "gen", "peer", "mutate"}
 # command -> (module, function registering it), in the order `--help` lists them
 COMMANDS: dict[str, tuple[str, str]] = {
     "services": ("tools.lattice.services.cli", "add_services_commands"),
@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "spec": ("tools.lattice.spec", "add_spec_commands"),
     "gen": ("tools.lattice.sdk", "add_gen_commands"),
     "peer": ("tools.lattice.peer", "add_peer_commands"),
+    "mutate": ("tools.lattice.mutate.command", "add_mutate_commands"),
 }
 
 
