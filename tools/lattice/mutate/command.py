@@ -1,4 +1,4 @@
-"""`python -m tools.lattice mutate`: make mutants of `app/`, run the tests that cover each, report what survived.
+"""`python -m tools.lattice mutate`: mutants of `app/`, each run against the tests that cover it; a report.
 
 Steps: choose the mutants (changed lines, a seeded sample, or one file); make sure the coverage map
 (which test runs which line) matches the code, building it if not; start one service set; copy the
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import interrupts
+from ..config import fast_temp_root
 from ..services.tiers import start_services
 from . import coverage_map, equivalents, report
 from .probe import LISTING_ENV
@@ -41,16 +42,30 @@ def add_mutate_commands(subparsers: Any) -> None:
         description="Mutate app/ and count how many mutants some test notices.",
     )
     how = parser.add_mutually_exclusive_group()
-    how.add_argument("--base", metavar="REF", help="mutate lines changed since REF (default: merge-base with main)")
+    how.add_argument(
+        "--base", metavar="REF", help="mutate lines changed since REF (default: merge-base with main)"
+    )
     how.add_argument("--sample", type=int, metavar="N", help="a random sample of N mutants across app/")
     how.add_argument("--path", metavar="FILE", help="every mutant of one file, e.g. app/routes/tokens.py")
     parser.add_argument("--seed", type=int, default=1, help="seed of --sample (default 1)")
-    parser.add_argument("--suites", default=",".join(DEFAULT_SUITES), help="suites whose tests may kill (default: %(default)s)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="mutants run at once (default: cores)")
-    parser.add_argument("--floor", type=float, default=0.0, help="fail below this score, in percent (default 0)")
-    parser.add_argument("--timeout-factor", type=float, default=3.0, help="a mutant's time limit ÷ its tests' normal time")
+    parser.add_argument(
+        "--suites",
+        default=",".join(DEFAULT_SUITES),
+        help="suites whose tests may kill (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2, help="mutants run at once (default: cores)"
+    )
+    parser.add_argument(
+        "--floor", type=float, default=0.0, help="fail below this score, in percent (default 0)"
+    )
+    parser.add_argument(
+        "--timeout-factor", type=float, default=3.0, help="a mutant's time limit ÷ its tests' normal time"
+    )
     parser.add_argument("--annotations", action="store_true", help="print survivors as GitHub ::error lines")
-    parser.add_argument("--fresh-map", action="store_true", help="rebuild the coverage map even if the code is unchanged")
+    parser.add_argument(
+        "--fresh-map", action="store_true", help="rebuild the coverage map even if the code is unchanged"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -65,11 +80,15 @@ def run(args: argparse.Namespace) -> int:
     missing = [s for s in suites if not (root / "tests" / s).is_dir()]
     if missing or args.workers < 1 or (args.sample is not None and args.sample < 1):
         return _usage(
-            f"mutate: no suite {', '.join(missing)} under tests/" if missing else "mutate: --workers and --sample must be ≥ 1"
+            f"mutate: no suite {', '.join(missing)} under tests/"
+            if missing
+            else "mutate: --workers and --sample must be ≥ 1"
         )
     try:
         reviewed = equivalents.load(root / equivalents.EQUIVALENTS_FILE)
-        mutants, how = select(root, PACKAGE, base=args.base, path=args.path, sample=args.sample, seed=args.seed)
+        mutants, how = select(
+            root, PACKAGE, base=args.base, path=args.path, sample=args.sample, seed=args.seed
+        )
     except (ScopeError, equivalents.EquivalentsError) as exc:
         return _usage(str(exc))
     print(f"mutate: {len(mutants)} mutants: {how}", flush=True)
@@ -89,21 +108,27 @@ def run(args: argparse.Namespace) -> int:
         return 130
     except (coverage_map.MapFailed, SandboxBroken) as exc:
         return _usage(str(exc))
-    summary = report.as_json(results, scope=how, wall_s=time.perf_counter() - started, floor=args.floor, extra=extra)
+    summary = report.as_json(
+        results, scope=how, wall_s=time.perf_counter() - started, floor=args.floor, extra=extra
+    )
     report.write(summary, root / "logs" / "mutate.json")
     for line in report.summary_lines(summary):
         print(line)
     if args.annotations:
-        for line in report.annotations(summary):
+        for line in report.github_annotations(summary):
             print(line)
     print("report: logs/mutate.json")
     if not summary["passed"]:
-        print(f"mutate: score {summary['score']:.1%} is below the floor of {args.floor:.0f} %", file=sys.stderr)
+        print(
+            f"mutate: score {summary['score']:.1%} is below the floor of {args.floor:.0f} %", file=sys.stderr
+        )
         return 1
     return 0
 
 
-def _coverage(root: Path, args: argparse.Namespace, suites: list[str], env: dict[str, str]) -> tuple[coverage_map.CoverageMap, bool]:
+def _coverage(
+    root: Path, args: argparse.Namespace, suites: list[str], env: dict[str, str]
+) -> tuple[coverage_map.CoverageMap, bool]:
     workdir = root / WORKDIR
     workdir.mkdir(parents=True, exist_ok=True)
     fingerprint = coverage_map.fingerprint(root, [PACKAGE, "tests", "tools"]) + ":" + ",".join(suites)
@@ -128,8 +153,7 @@ def _run_all(
 ) -> tuple[list[Result], dict[str, Any]]:
     cmap, reused = _coverage(root, args, suites, env)
     sources = {m.path: (root / m.path).read_text() for m in mutants}
-    home = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
-    base = Path(tempfile.mkdtemp(prefix="retrace-mutate-", dir=home))
+    base = Path(tempfile.mkdtemp(prefix="retrace-mutate-", dir=fast_temp_root()))
     files = tracked_files(root)
     sandboxes: queue.Queue[Sandbox] = queue.Queue()
     try:
@@ -138,7 +162,7 @@ def _run_all(
         first = sandboxes.get()
         first.verify(PACKAGE)
         modules = _probe(first, suites)
-        for sandbox in list(sandboxes.queue) + [first]:
+        for sandbox in [*list(sandboxes.queue), first]:
             sandbox.start_server(modules)
         startup_s = _startup(first, cmap)
         sandboxes.put(first)
@@ -148,12 +172,16 @@ def _run_all(
         while not sandboxes.empty():
             sandboxes.get().close()
         shutil.rmtree(base, ignore_errors=True)
-    extra = {"suites": suites, "map": {"tests": len(cmap.tests), "built_in_s": cmap.built_in_s, "reused": reused}, "startup_s": round(startup_s, 2)}
+    extra = {
+        "suites": suites,
+        "map": {"tests": len(cmap.tests), "built_in_s": cmap.built_in_s, "reused": reused},
+        "startup_s": round(startup_s, 2),
+    }
     return results, extra
 
 
 def _probe(sandbox: Sandbox, suites: list[str]) -> Path:
-    """Collect the tests once to learn which third-party modules they import (the fork servers preload them)."""
+    """Collect the tests once: which third-party modules they import (the fork servers preload them)."""
     listing = sandbox.root.parent / "modules.txt"
     command = pytest_command(
         coverage_map.targets(suites),
@@ -162,10 +190,16 @@ def _probe(sandbox: Sandbox, suites: list[str]) -> Path:
         extra=["--co", "-q", "-p", "tools.lattice.mutate.probe"],
     )
     done = subprocess.run(
-        command, cwd=sandbox.root, env={**sandbox.env, LISTING_ENV: str(listing)}, capture_output=True, text=True
+        command,
+        cwd=sandbox.root,
+        env={**sandbox.env, LISTING_ENV: str(listing)},
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0 or not listing.is_file():
-        raise SandboxBroken(f"mutate: collecting the tests in the sandbox failed: {done.stdout.strip()[-300:]}")
+        raise SandboxBroken(
+            f"mutate: collecting the tests in the sandbox failed: {done.stdout.strip()[-300:]}"
+        )
     return listing
 
 

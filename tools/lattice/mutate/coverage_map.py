@@ -1,4 +1,4 @@
-"""Which tests run which line: one suite run under coverage with a context per test, kept until the code changes.
+"""Which tests run which line: the suites under coverage, a context per test, kept until the code changes.
 
 pytest-cov's `--cov-context=test` names each line's context `<nodeid>|setup|run|teardown` and
 combines what the xdist workers measured; the app runs in the tests' own process (in-process ASGI
@@ -63,16 +63,14 @@ class CoverageMap:
         try:
             data = json.loads(path.read_text())
             lines = {f: {int(k): v for k, v in rows.items()} for f, rows in data["lines"].items()}
-            return cls(
-                data["tests"], data["durations"], lines, data["fingerprint"], data["built_in_s"]
-            )
+            return cls(data["tests"], data["durations"], lines, data["fingerprint"], data["built_in_s"])
         except (OSError, ValueError, KeyError, AttributeError):
             return None  # missing or from another version of this tool: measured again
 
 
 def fingerprint(root: Path, watched: list[str]) -> str:
     """The code and tests the map was measured on: any change to them makes a new map."""
-    digest = hashlib.sha1()
+    digest = hashlib.sha1(usedforsecurity=False)
     for top in watched:
         for file in sorted((root / top).rglob("*.py")):
             digest.update(file.relative_to(root).as_posix().encode())
@@ -124,7 +122,11 @@ def build(
     index = {t: i for i, t in enumerate(tests)}
     lines: dict[str, dict[int, list[int]]] = {}
     for measured in data.measured_files():
-        rel = Path(measured).resolve().relative_to(root.resolve()).as_posix() if os.path.isabs(measured) else measured
+        rel = (
+            Path(measured).resolve().relative_to(root.resolve()).as_posix()
+            if os.path.isabs(measured)
+            else measured
+        )
         per_line: dict[int, list[int]] = {}
         for line, contexts in data.contexts_by_lineno(measured).items():
             ids = {index[t] for c in contexts if (t := c.rsplit("|", 1)[0]) in index}

@@ -30,6 +30,8 @@ def load(path: Path) -> dict[str, str]:
         if not isinstance(key, str) or not key:
             raise EquivalentsError(f"mutate: {path}: entry {n} has no `key`")
         if not reason:
-            raise EquivalentsError(f"mutate: {path}: entry {n} ({key}) has no `reason`: say why it is equivalent")
+            raise EquivalentsError(
+                f"mutate: {path}: entry {n} ({key}) has no `reason`: say why it is equivalent"
+            )
         out[key] = reason
     return out

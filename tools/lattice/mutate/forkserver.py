@@ -11,6 +11,7 @@ Protocol, one JSON line each way: {"args": [...], "timeout_s": t, "log": path} -
 importing it imports nothing of the project.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -31,9 +32,9 @@ def _preload(listing: str) -> int:
         for name in names.read().split():
             try:
                 __import__(name)
-                loaded += 1
-            except Exception:  # noqa: BLE001 - a module that will not preload is imported by the child
-                pass
+            except Exception:  # noqa: S112 - a module that will not preload is imported by the child
+                continue
+            loaded += 1
     return loaded
 
 
@@ -65,10 +66,8 @@ def _wait(pid: int, timeout_s: float) -> tuple[int | None, bool]:
         time.sleep(0.02)
     # SIGTERM first: the lattice's plugin sweeps its plane on the way out.
     for sig, grace in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, sig)
-        except ProcessLookupError:
-            pass
         end = time.monotonic() + grace
         while time.monotonic() < end:
             done, status = os.waitpid(pid, os.WNOHANG)

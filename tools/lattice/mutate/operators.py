@@ -82,11 +82,7 @@ def _char_offset(lines: list[str], offsets: list[int], lineno: int, col_bytes: i
 
 
 def _is_docstring(node: ast.AST, parent: ast.AST | None) -> bool:
-    return (
-        isinstance(parent, ast.Expr)
-        and isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-    )
+    return isinstance(parent, ast.Expr) and isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def _is_log_call(node: ast.Call) -> bool:
@@ -115,17 +111,17 @@ def _variants(node: ast.AST, parent: ast.AST | None) -> Iterator[tuple[str, ast.
                 mutated.ops[i] = swap()
                 yield "comparison", mutated
     elif isinstance(node, ast.BoolOp):
-        mutated = copy.deepcopy(node)
-        mutated.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
-        yield "boolean", mutated
+        flipped = copy.deepcopy(node)
+        flipped.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+        yield "boolean", flipped
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         yield "drop-not", copy.deepcopy(node.operand)
     elif isinstance(node, ast.BinOp):
         arithmetic = _ARITHMETIC_SWAPS.get(type(node.op))
         if arithmetic is not None:
-            mutated = copy.deepcopy(node)
-            mutated.op = arithmetic()
-            yield "arithmetic", mutated
+            swapped = copy.deepcopy(node)
+            swapped.op = arithmetic()
+            yield "arithmetic", swapped
     elif isinstance(node, ast.Constant):
         yield from _constant_variants(node, parent)
     elif isinstance(node, ast.Call):
@@ -142,11 +138,11 @@ def _variants(node: ast.AST, parent: ast.AST | None) -> Iterator[tuple[str, ast.
     elif isinstance(node, ast.Continue):
         yield "loop-control", ast.Break()
     elif isinstance(node, ast.AugAssign):
-        arithmetic = _ARITHMETIC_SWAPS.get(type(node.op))
-        if arithmetic is not None:
-            mutated = copy.deepcopy(node)
-            mutated.op = arithmetic()
-            yield "arithmetic", mutated
+        augmented = _ARITHMETIC_SWAPS.get(type(node.op))
+        if augmented is not None:
+            updated = copy.deepcopy(node)
+            updated.op = augmented()
+            yield "arithmetic", updated
 
 
 def _constant_variants(node: ast.Constant, parent: ast.AST | None) -> Iterator[tuple[str, ast.AST]]:
@@ -196,20 +192,18 @@ class _Collector(ast.NodeVisitor):
             return True
         if isinstance(node, ast.Call) and _is_log_call(node) and name == "args":
             return True
-        if isinstance(node, ast.Assign) and any(
+        return isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
-        ):
-            return True
-        return False
+        )
 
     def _scoped(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
         self.scopes.append(node.name)
         self.generic_visit(node)
         self.scopes.pop()
 
-    visit_FunctionDef = _scoped  # noqa: N815 - the visitor's naming
-    visit_AsyncFunctionDef = _scoped  # noqa: N815
-    visit_ClassDef = _scoped  # noqa: N815
+    visit_FunctionDef = _scoped
+    visit_AsyncFunctionDef = _scoped
+    visit_ClassDef = _scoped
 
     def _mutate(self, node: ast.AST, parent: ast.AST | None) -> None:
         if not isinstance(node, (ast.expr, ast.stmt)) or not hasattr(node, "end_lineno"):
@@ -241,18 +235,18 @@ class _Collector(ast.NodeVisitor):
                 )
             )
 
-
-    def _span(self, node: ast.AST) -> tuple[int, int]:
-        lineno, col = getattr(node, "lineno"), getattr(node, "col_offset")
-        end_lineno, end_col = getattr(node, "end_lineno"), getattr(node, "end_col_offset")
+    def _span(self, node: ast.expr | ast.keyword) -> tuple[int, int]:
+        end_lineno, end_col = node.end_lineno or node.lineno, node.end_col_offset or node.col_offset
         return (
-            _char_offset(self.lines, self.offsets, lineno, col),
+            _char_offset(self.lines, self.offsets, node.lineno, node.col_offset),
             _char_offset(self.lines, self.offsets, end_lineno, end_col),
         )
 
     def _drop_keywords(self, call: ast.Call) -> None:
         """Remove one `name=value` with its comma, leaving the rest of the call's text alone."""
-        parts = sorted([*call.args, *call.keywords], key=lambda n: (n.lineno, n.col_offset))
+        parts: list[ast.expr | ast.keyword] = sorted(
+            [*call.args, *call.keywords], key=lambda n: (n.lineno, n.col_offset)
+        )
         for i, part in enumerate(parts):
             if not isinstance(part, ast.keyword) or part.arg is None:  # `**kwargs` is not one argument
                 continue

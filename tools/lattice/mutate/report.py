@@ -49,7 +49,9 @@ def _breakdown(results: list[Result], key: str) -> dict[str, dict[str, int]]:
     return {name: dict(counts) for name, counts in sorted(table.items())}
 
 
-def as_json(results: list[Result], *, scope: str, wall_s: float, floor: float, extra: dict[str, Any]) -> dict[str, Any]:
+def as_json(
+    results: list[Result], *, scope: str, wall_s: float, floor: float, extra: dict[str, Any]
+) -> dict[str, Any]:
     value = score(results)
     run = [r for r in results if r.status not in ("equivalent", "no-tests")]
     return {
@@ -63,7 +65,9 @@ def as_json(results: list[Result], *, scope: str, wall_s: float, floor: float, e
         "mutants_per_s": round(len(run) / wall_s, 3) if wall_s > 0 else None,
         "per_file": _breakdown(results, "file"),
         "per_operator": _breakdown(results, "operator"),
-        "killed_per_suite": dict(Counter(_suite(r.outcome.killed_by) for r in results if r.status == "killed")),
+        "killed_per_suite": dict(
+            Counter(_suite(r.outcome.killed_by) for r in results if r.status == "killed")
+        ),
         "survivors": [
             {
                 "key": r.mutant.key,
@@ -76,7 +80,9 @@ def as_json(results: list[Result], *, scope: str, wall_s: float, floor: float, e
             for r in results
             if r.status in ("survived", "no-tests")
         ],
-        "errors": [{"where": r.mutant.label, "detail": r.outcome.detail} for r in results if r.status == "error"],
+        "errors": [
+            {"where": r.mutant.label, "detail": r.outcome.detail} for r in results if r.status == "error"
+        ],
         **extra,
     }
 
@@ -87,7 +93,10 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     lines = [
         f"mutate: {report['scope']}",
         f"mutants {report['mutants']}: "
-        + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("killed", "timeout", "survived", "no-tests", "equivalent", "error")),
+        + ", ".join(
+            f"{counts.get(s, 0)} {s}"
+            for s in ("killed", "timeout", "survived", "no-tests", "equivalent", "error")
+        ),
         f"score {'-' if value is None else f'{value:.1%}'} (floor {report['floor']:.0f} %) · "
         f"{report['wall_s']} s wall · {report['mutants_per_s']} mutants/s",
         f"{'operator':<14} {'killed':>7} {'timeout':>8} {'survived':>9} {'no-tests':>9}",
@@ -98,7 +107,9 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             f"{row.get('survived', 0):>9} {row.get('no-tests', 0):>9}"
         )
     if report["killed_per_suite"]:
-        lines.append("killed by suite: " + ", ".join(f"{s} {n}" for s, n in sorted(report["killed_per_suite"].items())))
+        lines.append(
+            "killed by suite: " + ", ".join(f"{s} {n}" for s, n in sorted(report["killed_per_suite"].items()))
+        )
     for survivor in report["survivors"]:
         lines.append(f"survived {survivor['key']} {survivor['where']} ({survivor['tests_run']} tests ran)")
         lines.extend("    " + row for row in survivor["diff"].splitlines()[2:])
@@ -107,7 +118,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def annotations(report: dict[str, Any]) -> list[str]:
+def github_annotations(report: dict[str, Any]) -> list[str]:
     """One `::error` line per survivor, which a GitHub runner shows on the changed line."""
     out = []
     for survivor in report["survivors"]:

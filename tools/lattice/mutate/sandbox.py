@@ -123,11 +123,15 @@ class Sandbox:
         args_file = self.logs / "tests.txt"
         args_file.write_text("\n".join(tests) + "\n")
         command = pytest_command(
-            [f"@{args_file}"], suite=MUTANT_SUITE, logs=self.logs, extra=["-x", "-q", "-n", "0", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+            [f"@{args_file}"],
+            suite=MUTANT_SUITE,
+            logs=self.logs,
+            extra=["-x", "-q", "-n", "0", "-W", "ignore::pytest.PytestAssertRewriteWarning"],
         )
         output_file = self.logs / "output.txt"
         request = {"args": command[3:], "timeout_s": timeout_s, "log": str(output_file)}
-        assert self.server.stdin is not None and self.server.stdout is not None
+        assert self.server.stdin is not None
+        assert self.server.stdout is not None
         self.server.stdin.write(json.dumps(request) + "\n")
         self.server.stdin.flush()
         answer_line = self.server.stdout.readline()

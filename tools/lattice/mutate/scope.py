@@ -97,7 +97,7 @@ def mutants_of(root: Path, path: str, lines: set[int] | None = None) -> list[Mut
     for mutation in found:
         what = f"{path}|{mutation.scope}|{mutation.operator}|{mutation.original}|{mutation.replacement}"
         seen[what] += 1
-        digest = hashlib.sha1(f"{what}|{seen[what]}".encode()).hexdigest()[:12]
+        digest = hashlib.sha1(f"{what}|{seen[what]}".encode(), usedforsecurity=False).hexdigest()[:12]
         out.append(Mutant(path, mutation, digest))
     return out
 
