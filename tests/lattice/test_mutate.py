@@ -129,7 +129,7 @@ def test_changed_lines_since_a_ref(tmp_path: Path) -> None:
     assert chosen
     assert all(m.mutation.line == 6 for m in chosen)
     assert "changed since HEAD" in how
-    with pytest.raises(ScopeError, match="no-such-ref"):
+    with pytest.raises(ScopeError, match="--base no-such-ref is not a commit"):
         select(tmp_path, "app", base="no-such-ref")
     with pytest.raises(ScopeError, match="no such file"):
         select(tmp_path, "app", path="app/missing.py")

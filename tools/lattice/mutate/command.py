@@ -93,6 +93,11 @@ def run(args: argparse.Namespace) -> int:
         return _usage(str(exc))
     print(f"mutate: {len(mutants)} mutants: {how}", flush=True)
     started = time.perf_counter()
+    if not mutants:
+        summary = report.as_json([], scope=how, wall_s=0.0, floor=args.floor, extra={})
+        report.write(summary, root / "logs" / "mutate.json")
+        print("mutate: nothing to mutate; report: logs/mutate.json")
+        return 0
     interrupts.install()
     try:
         with start_services() as services:
@@ -102,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
                 "LATTICE_DATABASE_URL": services.database_url,
                 "LATTICE_REDIS_URL": services.redis_url,
             }
-            results, extra = _run_all(root, args, suites, mutants, reviewed, env) if mutants else ([], {})
+            results, extra = _run_all(root, args, suites, mutants, reviewed, env)
     except KeyboardInterrupt:
         print("mutate: interrupted; nothing written", file=sys.stderr)
         return 130

@@ -71,7 +71,10 @@ def default_base(root: Path) -> str:
 
 def changed_lines(root: Path, base: str, package: str) -> dict[str, set[int]]:
     """Lines added or changed since `base` (the working tree included), per file of `package`."""
-    _git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+    except ScopeError:
+        raise ScopeError(f"mutate: --base {base} is not a commit of this repository") from None
     out = _git(root, "diff", "-U0", "--no-color", "--no-ext-diff", base, "--", package)
     lines: dict[str, set[int]] = {}
     current: str | None = None
