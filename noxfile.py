@@ -160,6 +160,13 @@ def report(session: nox.Session) -> None:
 
 
 @nox.session
+def mutate(session: nox.Session) -> None:
+    """Mutation testing: which small changes to app/ the suites notice (default: lines changed vs main)."""
+    _install(session, "mutate")
+    _lattice(session, "mutate", *session.posargs)
+
+
+@nox.session
 def promote(session: nox.Session) -> None:
     """Turn a failing Hypothesis example or step program into a regression-bank case."""
     _install(session, "test")
