@@ -103,7 +103,16 @@ def build(
         targets(suites),
         suite=MAP_SUITE,
         logs=logs,
-        extra=["-n", workers, f"--cov={package}", "--cov-context=test", "--cov-report=", "-q"],
+        # the floor of [tool.coverage.report] is for whole CI runs, not for this map
+        extra=[
+            "-n",
+            workers,
+            f"--cov={package}",
+            "--cov-context=test",
+            "--cov-report=",
+            "--cov-fail-under=0",
+            "-q",
+        ],
     )
     done = subprocess.run(command, cwd=root, env={**env, "COVERAGE_FILE": str(data_file)})
     built_in = time.perf_counter() - started

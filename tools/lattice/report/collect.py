@@ -99,7 +99,8 @@ def collect(directories: list[Path]) -> Collected:
     for directory in directories:
         found.sources.append(str(directory))
         for path in sorted(directory.rglob("*")):
-            if not path.is_file():
+            # mutate's own pytest runs (its coverage map, its mutants) are not the suites' results
+            if not path.is_file() or "mutate" in path.relative_to(directory).parts[:-1]:
                 continue
             if path.name in FIGURE_FILES:
                 try:
