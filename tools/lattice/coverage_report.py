@@ -86,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     combined.xml_report(outfile=str(DATA_DIR / "coverage.xml"), ignore_errors=True)
     combined.json_report(outfile=str(DATA_DIR / "report.json"), ignore_errors=True)
     totals = json.loads((DATA_DIR / "report.json").read_text())["totals"]
-    floor = float(combined.get_option("report:fail_under") or 0)
+    configured = combined.get_option("report:fail_under")
+    floor = float(configured) if isinstance(configured, (int, float, str)) else 0.0
     summary = {
         "percent": round(total, 2),
         "branch_percent": round(100 * totals["covered_branches"] / max(totals["num_branches"], 1), 2),
