@@ -87,7 +87,10 @@ def integration(session: nox.Session) -> None:
     """HTTP -> queue -> worker -> DB flows for every row of docs/api.md, plus the harness's own tests."""
     _install(session, "test")
     _pytest(
-        session, "integration", ["tests/integration", "tests/lattice"], "--ignore=tests/integration/stateful"
+        session,
+        "integration",
+        ["tests/unit", "tests/integration", "tests/lattice"],
+        "--ignore=tests/integration/stateful",
     )
 
 

@@ -31,7 +31,7 @@ from .sandbox import Outcome, Sandbox, SandboxBroken, tracked_files
 from .scope import Mutant, ScopeError, select
 
 PACKAGE = "app"
-DEFAULT_SUITES = ["integration", "regression"]
+DEFAULT_SUITES = ["unit", "integration", "regression"]
 WORKDIR = Path("logs/mutate")
 
 

@@ -23,8 +23,8 @@ MAP_SUITE = "mutate-map"
 
 # A line that runs only while modules are imported (a decorator, a module constant, a default
 # argument) belongs to no test's context (the app is imported before coverage starts, by the
-# lattice's plugin); these tests stand in for it: the fastest tests of the same file, and the ones
-# that check the document the decorators build.
+# lattice's plugin); these tests stand in for it: the fastest tests of the same file, every test of
+# a test file that imports the module, and the ones that check the document the decorators build.
 IMPORT_TIME_TESTS = 25
 DOCUMENT_TESTS = ("tests/contract/test_chain.py", "tests/contract/test_api_md.py")
 
@@ -34,6 +34,7 @@ class CoverageMap:
     tests: list[str]
     durations: dict[str, float]
     lines: dict[str, dict[int, list[int]]]  # path -> line -> indices into tests
+    importers: dict[str, list[str]]  # module path -> test files that import it
     fingerprint: str
     built_in_s: float
 
@@ -45,7 +46,8 @@ class CoverageMap:
             same_file = {i for ids in by_line.values() for i in ids}
             fastest = sorted(same_file, key=lambda i: self.durations.get(self.tests[i], 1.0))
             indices = set(fastest[:IMPORT_TIME_TESTS])
-            indices |= {i for i, t in enumerate(self.tests) if t.startswith(DOCUMENT_TESTS)}
+            wanted = (*DOCUMENT_TESTS, *(f"{f}::" for f in self.importers.get(path, [])))
+            indices |= {i for i, t in enumerate(self.tests) if t.startswith(wanted)}
         return sorted((self.tests[i] for i in indices), key=lambda t: (self.durations.get(t, 1.0), t))
 
     def save(self, path: Path) -> None:
@@ -55,6 +57,7 @@ class CoverageMap:
             "tests": self.tests,
             "durations": self.durations,
             "lines": {f: {str(k): v for k, v in lines.items()} for f, lines in self.lines.items()},
+            "importers": self.importers,
         }
         path.write_text(json.dumps(data, separators=(",", ":")))
 
@@ -63,7 +66,14 @@ class CoverageMap:
         try:
             data = json.loads(path.read_text())
             lines = {f: {int(k): v for k, v in rows.items()} for f, rows in data["lines"].items()}
-            return cls(data["tests"], data["durations"], lines, data["fingerprint"], data["built_in_s"])
+            return cls(
+                data["tests"],
+                data["durations"],
+                lines,
+                data["importers"],
+                data["fingerprint"],
+                data["built_in_s"],
+            )
         except (OSError, ValueError, KeyError, AttributeError):
             return None  # missing or from another version of this tool: measured again
 
@@ -143,7 +153,34 @@ def build(
                 per_line[line] = sorted(ids)
         if per_line:
             lines[rel] = per_line
-    return CoverageMap(tests, durations, lines, "", round(built_in, 1))
+    return CoverageMap(tests, durations, lines, importers(root, package), "", round(built_in, 1))
+
+
+def importers(root: Path, package: str) -> dict[str, list[str]]:
+    """For each module of `package`, the test files that import it (`import app.x`, `from app.x import`,
+    `from app import x`): read from the test files' syntax, not from running them."""
+    import ast
+
+    found: dict[str, set[str]] = {}
+    for test_file in sorted((root / "tests").rglob("test_*.py")):
+        try:
+            tree = ast.parse(test_file.read_text())
+        except SyntaxError:
+            continue
+        names: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        for name in names:
+            if name == package or name.startswith(package + "."):
+                as_path = name.replace(".", "/")
+                for candidate in (f"{as_path}.py", f"{as_path}/__init__.py"):
+                    if (root / candidate).is_file():
+                        found.setdefault(candidate, set()).add(test_file.relative_to(root).as_posix())
+    return {module: sorted(files) for module, files in sorted(found.items())}
 
 
 def _passed_tests(telemetry: Path) -> tuple[set[str], dict[str, float]]:
