@@ -98,7 +98,7 @@ def test_defaults(name: str, value: Any) -> None:
         ("db_schema", 'x"; drop'),
     ],
 )
-def test_names_that_reach_redis_or_sql_are_plain(name: str, value: str) -> None:
+def test_names_that_reach_redis_or_sql_are_plain(name: str, value: Any) -> None:
     with pytest.raises(ValidationError):
         Settings(**{name: value})
 
