@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import nox
 
@@ -36,13 +38,28 @@ def _lattice(session: nox.Session, *args: str) -> None:
     )
 
 
+def _pytest_command(session: nox.Session, suite: str) -> list[str]:
+    """`pytest`, or with LATTICE_COVERAGE=1 `coverage run -m pytest` into logs/coverage/<suite>.coverage.*.
+
+    `coverage run` starts measuring before the lattice's plugin imports the app (pytest-cov starts too
+    late for the import-time lines), and `patch = subprocess` ([tool.coverage.run]) starts it in every
+    Python child too: the xdist workers, the live stack's uvicorn and `retrace worker`."""
+    if os.environ.get("LATTICE_COVERAGE") != "1":
+        return ["pytest"]
+    # Kept across calls (two shards of a suite add up); `rm -rf logs/coverage` starts over.
+    data = Path("logs/coverage").resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    session.env["COVERAGE_FILE"] = str(data / f"{suite}.coverage")
+    return ["coverage", "run", "-m", "pytest"]
+
+
 def _pytest(session: nox.Session, suite: str, paths: list[str], *extra: str) -> None:
     """pytest on the lattice: parallel by default, telemetry and JUnit XML under logs/."""
     args = list(session.posargs)
     if not any(a == "-n" or a.startswith(("-n=", "--numprocesses")) or a.startswith("-n") for a in args):
         args = ["-n", "auto", *args]
     session.run(
-        "pytest",
+        *_pytest_command(session, suite),
         *paths,
         f"--lattice-suite={suite}",
         f"--junitxml=logs/{suite}.xml",
@@ -70,7 +87,10 @@ def integration(session: nox.Session) -> None:
     """HTTP -> queue -> worker -> DB flows for every row of docs/api.md, plus the harness's own tests."""
     _install(session, "test")
     _pytest(
-        session, "integration", ["tests/integration", "tests/lattice"], "--ignore=tests/integration/stateful"
+        session,
+        "integration",
+        ["tests/unit", "tests/integration", "tests/lattice"],
+        "--ignore=tests/integration/stateful",
     )
 
 
@@ -150,6 +170,27 @@ def peer(session: nox.Session) -> None:
     """schemathesis against the same app, as a second opinion on the contract suite."""
     _install(session, "peer")
     _lattice(session, "peer", *session.posargs)
+
+
+@nox.session
+def coverage(session: nox.Session) -> None:
+    """Coverage of app/ per suite and overall (HTML, XML, JSON in logs/coverage/), with the CI floor."""
+    _install(session, "test")
+    _lattice(session, "coverage", *session.posargs)
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Merge logs directories (shards, jobs, suites) into logs/report/; `-- alerts`; `-- dashboard`."""
+    _install(session, "lattice")
+    _lattice(session, "report", *session.posargs)
+
+
+@nox.session
+def mutate(session: nox.Session) -> None:
+    """Mutation testing: which small changes to app/ the suites notice (default: lines changed vs main)."""
+    _install(session, "test")
+    _lattice(session, "mutate", *session.posargs)
 
 
 @nox.session

@@ -110,7 +110,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         runtime.close()
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="retrace", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="bring RETRACE_DB_SCHEMA to the latest migration").set_defaults(
@@ -133,12 +133,12 @@ def main(argv: list[str] | None = None) -> None:
         )
     serve.set_defaults(run=cmd_serve)
     api.set_defaults(run=cmd_api)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
         args.run(args)
-
-
-if __name__ == "__main__":
-    main()

@@ -39,6 +39,9 @@ def test_create_shows_the_secret_once_and_list_never_does(api: httpx.Client, use
     assert created["expires_at"] is None
     listed = _listed(api, user.headers)
     assert set(listed[created["id"]]) == {"id", "name", "prefix", "created_at", "expires_at", "last_used_at"}
+    # What the list shows is what was stored, not an echo of the request.
+    shown = listed[created["id"]]
+    assert (shown["name"], shown["prefix"], shown["expires_at"]) == ("deploy bot", created["prefix"], None)
     assert created["token"] not in api.get("/v1/tokens", headers=user.headers).text
 
 

@@ -12,7 +12,18 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-NOX_SESSIONS = {"services", "containers", "serve", "promote", "spec", "gen", "peer"}
+NOX_SESSIONS = {
+    "services",
+    "containers",
+    "serve",
+    "promote",
+    "spec",
+    "gen",
+    "peer",
+    "report",
+    "mutate",
+    "coverage",
+}
 # command -> (module, function registering it), in the order `--help` lists them
 COMMANDS: dict[str, tuple[str, str]] = {
     "services": ("tools.lattice.services.cli", "add_services_commands"),
@@ -23,6 +34,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "spec": ("tools.lattice.spec", "add_spec_commands"),
     "gen": ("tools.lattice.sdk", "add_gen_commands"),
     "peer": ("tools.lattice.peer", "add_peer_commands"),
+    "shards": ("tools.lattice.sharding", "add_shards_commands"),
+    "report": ("tools.lattice.report.command", "add_report_commands"),
+    "coverage": ("tools.lattice.coverage_report", "add_coverage_commands"),
+    "mutate": ("tools.lattice.mutate.command", "add_mutate_commands"),
 }
 
 

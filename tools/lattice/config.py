@@ -65,9 +65,21 @@ class LatticeSettings(BaseSettings):
     # ones `python -m tools.lattice containers setup` builds locally (LOCAL_*_IMAGE).
     postgres_image: str | None = None
     redis_image: str | None = None
+    # `K/N`: run the K-th of N balanced parts of a suite (tools/lattice/sharding.py); --lattice-shard wins.
+    shard: str | None = None
+    # The commit the telemetry lines are labelled with; unset: `git rev-parse HEAD`, else GITHUB_SHA.
+    commit: str | None = None
 
     @field_validator(
-        "database_url", "redis_url", "provider", "docker_host", "postgres_image", "redis_image", mode="before"
+        "database_url",
+        "redis_url",
+        "provider",
+        "docker_host",
+        "postgres_image",
+        "redis_image",
+        "shard",
+        "commit",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

@@ -24,7 +24,8 @@ from tools.lattice.guards import GuardFailed, check_database
 from tools.lattice.isolation import WorkerPlane, reap_dead_runs, record_run, sweep_run
 from tools.lattice.naming import WorkerNames, new_run_id, worker_index
 from tools.lattice.queue import DrainableWorker
-from tools.lattice.telemetry import Telemetry
+from tools.lattice.sharding import shard_of
+from tools.lattice.telemetry import Telemetry, current_commit
 from tools.lattice.workerstate import WorkerLattice
 
 _RUN = pytest.StashKey["RunContext"]()
@@ -88,7 +89,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _start_run(config: pytest.Config) -> RunContext:
-    from tools.lattice.config import LatticeConfigError
+    from tools.lattice.config import LatticeConfigError, load_settings
     from tools.lattice.services import ServiceUnavailable, start_services
 
     try:
@@ -114,8 +115,14 @@ def _start_run(config: pytest.Config) -> RunContext:
     if reaped:
         print(f"lattice: reaped leftovers of killed run(s): {', '.join(reaped)}")
     suite = config.getoption("--lattice-suite")
+    shard = shard_of(config)
     run.telemetry = Telemetry(
-        Path(config.getoption("--lattice-logs")) / f"{suite}.json", run.run_id, suite, run.provider
+        Path(config.getoption("--lattice-logs")) / f"{suite}.json",
+        run.run_id,
+        suite,
+        run.provider,
+        commit=current_commit(load_settings().commit),
+        shard=f"{shard[0]}/{shard[1]}" if shard else "",
     )
     run.telemetry.open()
     _restart_junit_xml(config, run.run_id)

@@ -1,0 +1,203 @@
+"""`mutate`: the operators on small sources, the changed-line scope on a throwaway git repository,
+the reviewed-equivalents file, the score, and the fork server's time limit.
+
+Pure logic and local subprocesses: no fixture here touches a database or Redis (the whole tool runs
+in `nox -s mutate`, and in `.ci/run` against the previous commit).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tools.lattice.mutate import equivalents
+from tools.lattice.mutate.operators import mutations
+from tools.lattice.mutate.report import Result, github_annotations, score
+from tools.lattice.mutate.sandbox import Outcome
+from tools.lattice.mutate.scope import ScopeError, changed_lines, mutants_of, select
+
+FORKSERVER = Path(__file__).resolve().parents[2] / "tools/lattice/mutate/forkserver.py"
+
+
+def _changes(source: str) -> set[tuple[str, str]]:
+    """(operator, the mutated line) for every mutant of a one-line body."""
+    out = set()
+    for m in mutations(source):
+        line = m.apply(source).splitlines()[m.line - 1].strip()
+        out.add((m.operator, line))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("def f(a, b):\n    return a < b\n", ("comparison", "return a <= b")),
+        ("def f(a, b):\n    return a == b\n", ("comparison", "return a != b")),
+        ("def f(a, b):\n    return a in b\n", ("comparison", "return a not in b")),
+        ("def f(a, b):\n    return a and b\n", ("boolean", "return a or b")),
+        ("def f(a):\n    return not a\n", ("drop-not", "return a")),
+        ("def f(a):\n    return a + 1\n", ("arithmetic", "return a - 1")),
+        ("def f(a):\n    return a + 1\n", ("number", "return a + 2")),
+        ("def f():\n    return 'x'\n", ("string", "return 'XXxXX'")),
+        ("def f():\n    return True\n", ("boolean", "return False")),
+        ("def f(a):\n    return a\n", ("return-none", "return None")),
+        ("def f(g):\n    g(1)\n", ("drop-call", "pass")),
+        ("def f(g):\n    return g(1, name=2)\n", ("drop-keyword", "return g(1)")),
+        ("def f(g):\n    return g(a=1, name=2)\n", ("drop-keyword", "return g(name=2)")),
+        ("def f(xs):\n    for x in xs:\n        break\n", ("loop-control", "continue")),
+        ("def f(a):\n    a += 1\n", ("arithmetic", "a -= 1")),
+    ],
+)
+def test_each_operator_makes_its_change(source: str, expected: tuple[str, str]) -> None:
+    assert expected in _changes(source)
+
+
+def test_every_mutant_parses_and_changes_only_its_span() -> None:
+    source = Path(__file__).resolve().parents[2].joinpath("app/routes/tokens.py").read_text()
+    found = mutations(source)
+    assert len(found) > 20
+    for m in found:
+        mutated = m.apply(source)
+        ast.parse(mutated)
+        assert mutated != source
+        assert mutated[: m.start] == source[: m.start]
+        assert mutated[m.start + len(m.replacement) :] == source[m.end :]
+
+
+def test_what_is_left_alone() -> None:
+    source = '''"""A docstring."""
+from typing import TYPE_CHECKING
+
+__all__ = ["f"]
+
+if TYPE_CHECKING:
+    import os
+
+def f(a: int = 3) -> str:
+    """Docstring of f."""
+    log.info("a message %s", a)
+    return "kept"  # pragma: no mutate
+'''
+    found = mutations(source)
+    texts = {(m.operator, m.original) for m in found}
+    assert not any("docstring" in original.lower() for _, original in texts)
+    assert not any(original in ('"f"', '"a message %s"', '"kept"') for _, original in texts)
+    assert ("number", "3") in texts  # a default argument is code
+    assert not any(m.operator == "drop-call" and "log.info" in m.original for m in found)
+
+
+def test_import_time_and_body_code_are_told_apart() -> None:
+    source = "LIMIT = 3\n\n@decorate(name='x')\ndef f(a=1):\n    return a + 2\n"
+    by_original = {m.original: m.at_import for m in mutations(source)}
+    assert by_original["3"] is True
+    assert by_original["'x'"] is True
+    assert by_original["1"] is True
+    assert by_original["2"] is False
+
+
+def test_keys_survive_an_edit_elsewhere_in_the_file(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("def f(a):\n    return a < 1\n")
+    before = {m.key for m in mutants_of(tmp_path, "m.py")}
+    (tmp_path / "m.py").write_text("X = 0\n\n\ndef f(a):\n    return a < 1\n")
+    after = {m.key for m in mutants_of(tmp_path, "m.py")}
+    assert before <= after
+    assert len(after) > len(before)
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def test_changed_lines_since_a_ref(tmp_path: Path) -> None:
+    pkg = tmp_path / "app"
+    pkg.mkdir()
+    (pkg / "a.py").write_text("def f():\n    return 1\n\n\ndef g():\n    return 2\n")
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "one", "--allow-empty")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "two")
+    (pkg / "a.py").write_text("def f():\n    return 1\n\n\ndef g():\n    return 3 if True else 2\n")
+    assert changed_lines(tmp_path, "HEAD", "app") == {"app/a.py": {6}}
+    chosen, how = select(tmp_path, "app", base="HEAD")
+    assert chosen
+    assert all(m.mutation.line == 6 for m in chosen)
+    assert "changed since HEAD" in how
+    with pytest.raises(ScopeError, match="--base no-such-ref is not a commit"):
+        select(tmp_path, "app", base="no-such-ref")
+    with pytest.raises(ScopeError, match="no such file"):
+        select(tmp_path, "app", path="app/missing.py")
+
+
+def test_a_seeded_sample_is_the_same_each_time(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/a.py").write_text("def f(a, b):\n    return a < b and a + 1 > 2 or 'x'\n")
+    first, _ = select(tmp_path, "app", sample=3, seed=7)
+    again, _ = select(tmp_path, "app", sample=3, seed=7)
+    assert [m.key for m in first] == [m.key for m in again]
+    assert len(first) == 3
+
+
+def test_equivalents_need_a_reason(tmp_path: Path) -> None:
+    file = tmp_path / "equivalent.toml"
+    file.write_text('[[equivalent]]\nkey = "abc"\nreason = "the value is never read"\n')
+    assert equivalents.load(file) == {"abc": "the value is never read"}
+    file.write_text('[[equivalent]]\nkey = "abc"\n')
+    with pytest.raises(equivalents.EquivalentsError, match=r"abc.*no `reason`"):
+        equivalents.load(file)
+
+
+def test_score_counts_timeouts_as_caught_and_leaves_out_equivalents(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("def f(a):\n    return a < 1 and a > 2\n")
+    mutants = mutants_of(tmp_path, "m.py")[:4]
+    statuses = ["killed", "timeout", "survived", "equivalent"]
+    results = [Result(m, Outcome(s, 0.1, 1), "diff") for m, s in zip(mutants, statuses, strict=True)]
+    assert score(results) == pytest.approx(2 / 3)
+    report = {"survivors": [{"where": "app/x.py:12 comparison", "key": "k1"}]}
+    assert github_annotations(report)[0].startswith(
+        "::error file=app/x.py,line=12,title=mutant survived (comparison)::"
+    )
+
+
+def test_the_fork_server_stops_a_run_past_its_time(tmp_path: Path) -> None:
+    (tmp_path / "test_slow.py").write_text("import time\n\ndef test_slow():\n    time.sleep(60)\n")
+    (tmp_path / "test_fine.py").write_text("def test_fine():\n    assert 1 + 1 == 2\n")
+    listing = tmp_path / "modules.txt"
+    listing.write_text("json\n")
+    server = subprocess.Popen(
+        [sys.executable, str(FORKSERVER), str(listing)],
+        cwd=tmp_path,
+        # Only pytest itself: this venv's plugins (the lattice's among them) have no business here.
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdin is not None
+    assert server.stdout is not None
+    try:
+        assert json.loads(server.stdout.readline())["ready"] is True
+
+        def ask(test: str, timeout_s: float) -> dict[str, object]:
+            args = ["-p", "no:cacheprovider", "-q", test]
+            request = {"args": args, "timeout_s": timeout_s, "log": str(tmp_path / "log")}
+            server.stdin.write(json.dumps(request) + "\n")  # type: ignore[union-attr]
+            server.stdin.flush()  # type: ignore[union-attr]
+            return dict(json.loads(server.stdout.readline()))  # type: ignore[union-attr]
+
+        started = time.monotonic()
+        slow = ask("test_slow.py", 1.0)
+        assert slow["timed_out"] is True
+        assert slow["exit"] is None
+        assert time.monotonic() - started < 30
+        fine = ask("test_fine.py", 60.0)
+        assert fine == {**fine, "timed_out": False, "exit": 0}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,0 +1,168 @@
+"""Shards, the merged report, alerts and the dashboard: pure logic on small synthetic logs directories
+(plus one `report merge` subprocess). The real thing runs in CI: two shards merged into one report."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools.lattice.report.alerts import alerts, summary_markdown
+from tools.lattice.report.collect import collect
+from tools.lattice.report.dashboard import DASHBOARD_FILE, PERF_PANELS, TEST_PANELS, render
+from tools.lattice.report.merge import merge
+from tools.lattice.sharding import ShardError, assign, durations_from_telemetry, parse_shard
+from tools.lattice.telemetry import TestRecord
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_every_test_lands_in_exactly_one_shard_and_the_split_is_balanced() -> None:
+    tests = [f"t{i}" for i in range(40)]
+    durations = {t: float(1 + (i * 7) % 13) for i, t in enumerate(tests)}
+    for n in (1, 2, 3, 5):
+        parts = assign(tests, durations, n)
+        flat = [t for part in parts for t in part]
+        assert sorted(flat) == sorted(tests)
+        loads = [sum(durations[t] for t in part) for part in parts]
+        assert max(loads) - min(loads) <= max(durations.values())
+    assert assign(tests, durations, 3) == assign(list(reversed(tests)), durations, 3)
+
+
+def test_unknown_tests_count_as_the_median_and_nothing_known_balances_by_count() -> None:
+    parts = assign([f"t{i}" for i in range(10)], {}, 3)
+    assert sorted(len(p) for p in parts) == [3, 3, 4]
+    # b and c are unknown: each weighs the median of 9 and 1, so they fill the other shard (10 vs 9 + 1).
+    assert assign(["slow", "a", "b", "c"], {"slow": 9.0, "a": 1.0}, 2) == [["slow", "a"], ["b", "c"]]
+
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "1", "a/b", "1/0", ""])
+def test_a_bad_shard_is_one_line(text: str) -> None:
+    with pytest.raises(ShardError, match="is not K/N"):
+        parse_shard(text)
+    assert parse_shard(" 2 / 3 ") == (2, 3)
+
+
+def _record(run: str, test: str, outcome: str = "passed", shard: str = "", duration: float = 0.5) -> str:
+    record = TestRecord(
+        run, "gw0", "integration", test, outcome, duration, "embedded", "abc123", shard, "3.11"
+    )
+    return record.as_json()
+
+
+JUNIT = """<?xml version="1.0"?><testsuites><testsuite name="pytest">
+<testcase classname="tests.integration.test_b" name="test_two"><failure message="assert 1 == 2">
+E   assert 1 == 2
+Falsifying example: test_two(x=1)
+</failure></testcase></testsuite></testsuites>"""
+
+
+def _logs(tmp_path: Path) -> list[Path]:
+    one, two = tmp_path / "shard1", tmp_path / "shard2"
+    one.mkdir()
+    two.mkdir()
+    (one / "integration.json").write_text(
+        _record("6b000001aaaa", "tests/integration/test_a.py::test_one", shard="1/2", duration=2.0) + "\n"
+    )
+    (two / "integration.json").write_text(
+        "\n".join(
+            [
+                _record("6b000002bbbb", "tests/integration/test_b.py::test_two", "failed", "2/2", 1.0),
+                _record("6b000002bbbb", "tests/integration/test_a.py::test_one", shard="2/2"),
+                '{"run":"6b000002bbbb","suite":"integration","figures":{"batches":3}}',
+            ]
+        )
+        + "\n"
+    )
+    (two / "integration.xml").write_text(JUNIT)
+    (two / "perf.json").write_text(json.dumps({"passed": False, "regressions": ["ingest_rate_vs_raw_actor"]}))
+    return [one, two]
+
+
+def test_merge_counts_each_test_once_and_flags_repeats(tmp_path: Path) -> None:
+    report = merge(collect(_logs(tmp_path)))
+    assert report["tests"] == 2
+    assert report["outcomes"] == {"passed": 1, "failed": 1}
+    assert report["repeats"] == [
+        {
+            "suite": "integration (embedded, py3.11)",
+            "test": "tests/integration/test_a.py::test_one",
+            "seen": ["6b000001aaaa shard 1/2", "6b000002bbbb shard 2/2"],
+        }
+    ]
+    suite = report["suites"]["integration (embedded, py3.11)"]
+    assert suite["shards"] == {"2/2": {"tests": 2, "time_s": 1.5}}
+    [failure] = report["failures"]
+    assert failure["test"] == "tests/integration/test_b.py::test_two"
+    assert "Falsifying example: test_two(x=1)" in failure["reproduction"]
+    assert report["figures"]["suites"][0]["figures"] == {"batches": 3}
+
+
+def test_alerts_name_failures_and_regressions_as_annotations(tmp_path: Path) -> None:
+    report = merge(collect(_logs(tmp_path)))
+    found = alerts(report)
+    kinds = sorted(a.kind for a in found)
+    assert kinds == ["failure", "queue"]
+    assert all(a.annotation().startswith("::error title=") for a in found)
+    assert "%0A" in next(a for a in found if a.kind == "failure").annotation()  # one line, newlines escaped
+    drift = {
+        **report,
+        "failures": [{"test": "tests/contract/test_chain.py::test_x", "message": "m", "reproduction": ""}],
+    }
+    assert [a.kind for a in alerts({**drift, "figures": {}})] == ["schema-drift"]
+    assert "2 alert(s)" in summary_markdown(report, found)
+
+
+def test_report_merge_command_writes_json_and_a_static_page(tmp_path: Path) -> None:
+    dirs = _logs(tmp_path)
+    out = tmp_path / "report"
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.lattice", "report", "merge", *map(str, dirs), "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 test(s) recorded more than once" in done.stdout
+    page = (out / "index.html").read_text()
+    assert "<svg" in page
+    assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")  # nothing fetched
+    missing = subprocess.run(
+        [sys.executable, "-m", "tools.lattice", "report", "merge", str(tmp_path / "nope")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 2
+    assert missing.stdout.strip().count("\n") == 0
+    assert "no directory" in missing.stdout
+
+
+def test_durations_come_from_telemetry_lines(tmp_path: Path) -> None:
+    file = tmp_path / "integration.json"
+    file.write_text(_record("r", "a", duration=1.23456) + "\n" + '{"run":"r","suite":"s","figures":{}}\n')
+    assert durations_from_telemetry([file]) == {"a": 1.235}
+
+
+def test_the_dashboard_reads_only_fields_the_telemetry_has() -> None:
+    record_fields = {f.name for f in dataclasses.fields(TestRecord)}
+    for panel in TEST_PANELS:
+        assert set(panel.fields) <= record_fields, panel.title
+        named = set(re.findall(r"by \(([^)]*)\)", panel.expr))
+        for group in named:
+            assert {g.strip() for g in group.split(",")} <= record_fields, panel.title
+        assert set(re.findall(r"unwrap (\w+)", panel.expr)) <= record_fields
+    newest = json.loads((REPO / "perf/history.jsonl").read_text().splitlines()[-1])
+    for perf in PERF_PANELS:
+        value: object = newest
+        for key in perf.path:
+            assert isinstance(value, dict), perf.title
+            assert key in value, f"{perf.title}: {key} not in perf history"
+            value = value[key]
+        assert isinstance(value, (int, float)), perf.title
+    assert (REPO / DASHBOARD_FILE).read_text() == render(), "run: python -m tools.lattice report dashboard"

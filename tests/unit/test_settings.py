@@ -1,0 +1,111 @@
+"""Every bound of the service's settings, as a table: the value at the bound is taken, one past it is
+refused with a message naming the setting, and each default is what docs and operators rely on.
+
+Pure logic: Settings(...) is built from keyword arguments, no environment and no service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from app.settings import Settings
+
+# (setting, lowest accepted, first refused below it); `None` where only the lower bound exists
+BOUNDS: dict[str, tuple[Any, Any]] = {
+    "max_upload_bytes": (1, 0),
+    "max_header_bytes": (1024, 1023),
+    "session_ttl_seconds": (1, 0),
+    "ingest_max_attempts": (1, 0),
+    "ingest_min_backoff_ms": (0, -1),
+    "ingest_max_backoff_ms": (0, -1),
+    "worker_threads": (1, 0),
+    "worker_prefetch": (1, 0),
+    "db_statement_timeout_ms": (0, -1),
+    "db_connect_timeout_s": (1, 0),
+    "db_pool_size": (1, 0),
+    "db_pool_timeout_s": (0.001, 0),
+    "redis_timeout_s": (0.001, 0),
+    "requeue_interval_s": (0.001, 0),
+    "requeue_after_s": (0.001, 0),
+    "broker_heartbeat_timeout_ms": (1, 0),
+    "broker_maintenance_chance": (0, -1),
+}
+
+DEFAULTS: dict[str, Any] = {
+    "mailer": "maildir:.retrace/mail",
+    "max_upload_bytes": 10 * 1024 * 1024,
+    "max_header_bytes": 64 * 1024,
+    "session_ttl_seconds": 24 * 3600,
+    "queue_suffix": "",
+    "redis_namespace": "retrace",
+    "db_schema": "public",
+    "ingest_max_attempts": 3,
+    "ingest_min_backoff_ms": 1000,
+    "ingest_max_backoff_ms": 30_000,
+    "worker_threads": 4,
+    "worker_prefetch": 64,
+    "db_statement_timeout_ms": 5000,
+    "db_connect_timeout_s": 3,
+    "db_pool_size": 10,
+    "db_pool_timeout_s": 30.0,
+    "redis_timeout_s": 3.0,
+    "requeue_interval_s": 10.0,
+    "requeue_after_s": 600.0,
+    "broker_heartbeat_timeout_ms": 60_000,
+    "broker_maintenance_chance": 1000,
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_retrace_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read RETRACE_* from the environment: these tests are about the code's own values."""
+    import os
+
+    for name in [n for n in os.environ if n.startswith("RETRACE_")]:
+        monkeypatch.delenv(name)
+
+
+@pytest.mark.parametrize(("name", "bound"), BOUNDS.items(), ids=list(BOUNDS))
+def test_each_lower_bound_is_exact(name: str, bound: tuple[Any, Any]) -> None:
+    accepted, refused = bound
+    assert getattr(Settings(**{name: accepted}), name) == accepted
+    with pytest.raises(ValidationError) as caught:
+        Settings(**{name: refused})
+    assert caught.value.errors()[0]["loc"] == (name,)
+
+
+def test_the_maintenance_chance_is_at_most_one_in_one() -> None:
+    assert Settings(broker_maintenance_chance=1_000_000).broker_maintenance_chance == 1_000_000
+    with pytest.raises(ValidationError):
+        Settings(broker_maintenance_chance=1_000_001)
+
+
+@pytest.mark.parametrize(("name", "value"), DEFAULTS.items(), ids=list(DEFAULTS))
+def test_defaults(name: str, value: Any) -> None:
+    assert getattr(Settings(), name) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("queue_suffix", "__w 3"),
+        ("redis_namespace", ""),
+        ("redis_namespace", "a b"),
+        ("db_schema", "Public"),
+        ("db_schema", 'x"; drop'),
+    ],
+)
+def test_names_that_reach_redis_or_sql_are_plain(name: str, value: Any) -> None:
+    with pytest.raises(ValidationError):
+        Settings(**{name: value})
+
+
+def test_every_setting_is_described_for_operators() -> None:
+    """The ones a deployment must set say what they expect (they show up in `retrace` errors and docs)."""
+    fields = Settings.model_fields
+    for name in ("database_url", "redis_url", "mailer", "blob_dir"):
+        assert fields[name].description, name
+    assert "smtp://" in (fields["mailer"].description or "")

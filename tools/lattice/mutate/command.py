@@ -1,0 +1,262 @@
+"""`python -m tools.lattice mutate`: mutants of `app/`, each run against the tests that cover it; a report.
+
+Steps: choose the mutants (changed lines, a seeded sample, or one file); make sure the coverage map
+(which test runs which line) matches the code, building it if not; start one service set; copy the
+project once per runner; run each mutant's covering tests in its runner's copy, in parallel, each
+pytest process on a plane of its own; write logs/mutate.json and print the summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from .. import interrupts
+from ..config import fast_temp_root
+from ..services.tiers import start_services
+from . import coverage_map, equivalents, report
+from .probe import LISTING_ENV
+from .report import Result
+from .runs import pytest_command
+from .sandbox import Outcome, Sandbox, SandboxBroken, tracked_files
+from .scope import Mutant, ScopeError, select
+
+PACKAGE = "app"
+DEFAULT_SUITES = ["unit", "integration", "regression"]
+WORKDIR = Path("logs/mutate")
+
+
+def add_mutate_commands(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "mutate",
+        help="mutation testing of app/ against the suites (see docs/testing.md)",
+        description="Mutate app/ and count how many mutants some test notices.",
+    )
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument(
+        "--base", metavar="REF", help="mutate lines changed since REF (default: merge-base with main)"
+    )
+    how.add_argument("--sample", type=int, metavar="N", help="a random sample of N mutants across app/")
+    how.add_argument("--path", metavar="FILE", help="every mutant of one file, e.g. app/routes/tokens.py")
+    parser.add_argument("--seed", type=int, default=1, help="seed of --sample (default 1)")
+    parser.add_argument(
+        "--suites",
+        default=",".join(DEFAULT_SUITES),
+        help="suites whose tests may kill (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2, help="mutants run at once (default: cores)"
+    )
+    parser.add_argument(
+        "--floor", type=float, default=0.0, help="fail below this score, in percent (default 0)"
+    )
+    parser.add_argument(
+        "--timeout-factor", type=float, default=3.0, help="a mutant's time limit ÷ its tests' normal time"
+    )
+    parser.add_argument("--annotations", action="store_true", help="print survivors as GitHub ::error lines")
+    parser.add_argument(
+        "--fresh-map", action="store_true", help="rebuild the coverage map even if the code is unchanged"
+    )
+    parser.set_defaults(handler=run)
+
+
+def _usage(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    root = Path.cwd()
+    suites = [s.strip() for s in args.suites.split(",") if s.strip()]
+    missing = [s for s in suites if not (root / "tests" / s).is_dir()]
+    if missing or args.workers < 1 or (args.sample is not None and args.sample < 1):
+        return _usage(
+            f"mutate: no suite {', '.join(missing)} under tests/"
+            if missing
+            else "mutate: --workers and --sample must be ≥ 1"
+        )
+    try:
+        reviewed = equivalents.load(root / equivalents.EQUIVALENTS_FILE)
+        mutants, how = select(
+            root, PACKAGE, base=args.base, path=args.path, sample=args.sample, seed=args.seed
+        )
+    except (ScopeError, equivalents.EquivalentsError) as exc:
+        return _usage(str(exc))
+    print(f"mutate: {len(mutants)} mutants: {how}", flush=True)
+    started = time.perf_counter()
+    if not mutants:
+        summary = report.as_json([], scope=how, wall_s=0.0, floor=args.floor, extra={})
+        report.write(summary, root / "logs" / "mutate.json")
+        print("mutate: nothing to mutate; report: logs/mutate.json")
+        return 0
+    interrupts.install()
+    try:
+        with start_services() as services:
+            env = {
+                **os.environ,
+                "LATTICE_PROVIDER": "external",
+                "LATTICE_DATABASE_URL": services.database_url,
+                "LATTICE_REDIS_URL": services.redis_url,
+            }
+            results, extra = _run_all(root, args, suites, mutants, reviewed, env)
+    except KeyboardInterrupt:
+        print("mutate: interrupted; nothing written", file=sys.stderr)
+        return 130
+    except (coverage_map.MapFailed, SandboxBroken) as exc:
+        return _usage(str(exc))
+    summary = report.as_json(
+        results, scope=how, wall_s=time.perf_counter() - started, floor=args.floor, extra=extra
+    )
+    report.write(summary, root / "logs" / "mutate.json")
+    for line in report.summary_lines(summary):
+        print(line)
+    if args.annotations:
+        for line in report.github_annotations(summary):
+            print(line)
+    print("report: logs/mutate.json")
+    if not summary["passed"]:
+        print(
+            f"mutate: score {summary['score']:.1%} is below the floor of {args.floor:.0f} %", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
+def _coverage(
+    root: Path, args: argparse.Namespace, suites: list[str], env: dict[str, str]
+) -> tuple[coverage_map.CoverageMap, bool]:
+    workdir = root / WORKDIR
+    workdir.mkdir(parents=True, exist_ok=True)
+    fingerprint = coverage_map.fingerprint(root, [PACKAGE, "tests", "tools"]) + ":" + ",".join(suites)
+    saved = coverage_map.CoverageMap.load(workdir / "map.json")
+    if saved is not None and saved.fingerprint == fingerprint and not args.fresh_map:
+        return saved, True
+    print(f"mutate: measuring which test runs which line ({', '.join(suites)} under coverage)...", flush=True)
+    built = coverage_map.build(root, PACKAGE, suites, str(max(args.workers, 1)), workdir, env)
+    built.fingerprint = fingerprint
+    built.save(workdir / "map.json")
+    print(f"mutate: coverage map of {len(built.tests)} tests in {built.built_in_s} s", flush=True)
+    return built, False
+
+
+def _run_all(
+    root: Path,
+    args: argparse.Namespace,
+    suites: list[str],
+    mutants: list[Mutant],
+    reviewed: dict[str, str],
+    env: dict[str, str],
+) -> tuple[list[Result], dict[str, Any]]:
+    cmap, reused = _coverage(root, args, suites, env)
+    sources = {m.path: (root / m.path).read_text() for m in mutants}
+    base = Path(tempfile.mkdtemp(prefix="retrace-mutate-", dir=fast_temp_root()))
+    files = tracked_files(root)
+    sandboxes: queue.Queue[Sandbox] = queue.Queue()
+    try:
+        for i in range(args.workers):
+            sandboxes.put(Sandbox(root, base / f"r{i}", files, env))
+        first = sandboxes.get()
+        first.verify(PACKAGE)
+        modules = _probe(first, suites)
+        for sandbox in [*list(sandboxes.queue), first]:
+            sandbox.start_server(modules)
+        startup_s = _startup(first, cmap)
+        sandboxes.put(first)
+        print(f"mutate: {args.workers} runner(s), pytest start-up {startup_s:.1f} s", flush=True)
+        results = _dispatch(mutants, cmap, reviewed, sources, sandboxes, args, startup_s)
+    finally:
+        while not sandboxes.empty():
+            sandboxes.get().close()
+        shutil.rmtree(base, ignore_errors=True)
+    extra = {
+        "suites": suites,
+        "map": {"tests": len(cmap.tests), "built_in_s": cmap.built_in_s, "reused": reused},
+        "startup_s": round(startup_s, 2),
+    }
+    return results, extra
+
+
+def _probe(sandbox: Sandbox, suites: list[str]) -> Path:
+    """Collect the tests once: which third-party modules they import (the fork servers preload them)."""
+    listing = sandbox.root.parent / "modules.txt"
+    command = pytest_command(
+        coverage_map.targets(suites),
+        suite="mutate-probe",
+        logs=sandbox.root.parent / "probe-logs",
+        extra=["--co", "-q", "-p", "tools.lattice.mutate.probe"],
+    )
+    done = subprocess.run(
+        command,
+        cwd=sandbox.root,
+        env={**sandbox.env, LISTING_ENV: str(listing)},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0 or not listing.is_file():
+        raise SandboxBroken(
+            f"mutate: collecting the tests in the sandbox failed: {done.stdout.strip()[-300:]}"
+        )
+    return listing
+
+
+def _startup(sandbox: Sandbox, cmap: coverage_map.CoverageMap) -> float:
+    """Run the fastest test unmutated: the copy works, and what a pytest start costs here."""
+    if not cmap.tests:
+        raise SandboxBroken("mutate: the coverage map has no passing test")
+    fastest = min(cmap.tests, key=lambda t: cmap.durations.get(t, 1.0))
+    outcome = sandbox.run(None, [fastest], timeout_s=300)
+    if outcome.status != "survived":
+        raise SandboxBroken(f"mutate: {fastest} fails in the sandbox without any mutant: {outcome.detail}")
+    return outcome.seconds - cmap.durations.get(fastest, 0.0)
+
+
+def _dispatch(
+    mutants: list[Mutant],
+    cmap: coverage_map.CoverageMap,
+    reviewed: dict[str, str],
+    sources: dict[str, str],
+    sandboxes: queue.Queue[Sandbox],
+    args: argparse.Namespace,
+    startup_s: float,
+) -> list[Result]:
+    def one(mutant: Mutant) -> Result:
+        m = mutant.mutation
+        tests = cmap.tests_for(mutant.path, m.line, m.end_line, m.at_import)
+        diff = mutant.diff(sources[mutant.path])
+        if mutant.key in reviewed:
+            return Result(mutant, Outcome("equivalent", 0.0, 0, detail=reviewed[mutant.key]), diff, tests)
+        budget = args.timeout_factor * (startup_s + sum(cmap.durations.get(t, 1.0) for t in tests)) + 10
+        sandbox = sandboxes.get()
+        try:
+            return Result(mutant, sandbox.run(mutant, tests, budget), diff, tests)
+        finally:
+            sandboxes.put(sandbox)
+
+    results: list[Result] = []
+    with ThreadPoolExecutor(max_workers=args.workers) as pool:
+        futures = [pool.submit(one, m) for m in mutants]
+        try:
+            for n, future in enumerate(as_completed(futures), start=1):
+                result = future.result()
+                results.append(result)
+                by = f", by {result.outcome.killed_by}" if result.outcome.killed_by else ""
+                print(
+                    f"[{n}/{len(mutants)}] {result.status:<10} {result.mutant.label} "
+                    f"({result.outcome.tests_run} tests, {result.outcome.seconds:.1f} s{by})",
+                    flush=True,
+                )
+        except KeyboardInterrupt:
+            for future in futures:
+                future.cancel()
+            raise
+    results.sort(key=lambda r: (r.mutant.path, r.mutant.mutation.start))
+    return results
