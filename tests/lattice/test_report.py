@@ -80,14 +80,19 @@ def _logs(tmp_path: Path) -> list[Path]:
         + "\n"
     )
     (two / "integration.xml").write_text(JUNIT)
-    (two / "perf.json").write_text(json.dumps({"passed": False, "regressions": ["ingest_rate_vs_raw_actor"]}))
+    perf = _record("6b000002cccc", "tests/perf/perf_queue.py::test_ingestion_rate", "failed", "", 3.0)
+    run_figures = {"record": "perf-run", "ratios": {"get_p95_vs_bare": 0.9}, "figures": {}}
+    (two / "perf.json").write_text(
+        perf.replace('"integration"', '"perf"') + "\n" + json.dumps(run_figures) + "\n"
+    )
     return [one, two]
 
 
 def test_merge_counts_each_test_once_and_flags_repeats(tmp_path: Path) -> None:
     report = merge(collect(_logs(tmp_path)))
-    assert report["tests"] == 2
-    assert report["outcomes"] == {"passed": 1, "failed": 1}
+    assert report["tests"] == 3
+    assert report["outcomes"] == {"passed": 1, "failed": 2}
+    assert report["figures"]["perf"][0]["ratios"] == {"get_p95_vs_bare": 0.9}
     assert report["repeats"] == [
         {
             "suite": "integration (embedded, py3.11)",
@@ -97,8 +102,13 @@ def test_merge_counts_each_test_once_and_flags_repeats(tmp_path: Path) -> None:
     ]
     suite = report["suites"]["integration (embedded, py3.11)"]
     assert suite["shards"] == {"2/2": {"tests": 2, "time_s": 1.5}}
-    [failure] = report["failures"]
+    failure, no_junit = report["failures"]
     assert failure["test"] == "tests/integration/test_b.py::test_two"
+    assert no_junit == {
+        **no_junit,
+        "test": "tests/perf/perf_queue.py::test_ingestion_rate",
+        "reproduction": "",
+    }
     assert "Falsifying example: test_two(x=1)" in failure["reproduction"]
     assert report["figures"]["suites"][0]["figures"] == {"batches": 3}
 
@@ -107,7 +117,7 @@ def test_alerts_name_failures_and_regressions_as_annotations(tmp_path: Path) -> 
     report = merge(collect(_logs(tmp_path)))
     found = alerts(report)
     kinds = sorted(a.kind for a in found)
-    assert kinds == ["failure", "queue"]
+    assert kinds == ["failure", "queue"]  # test_b's JUnit failure; the perf suite's failed queue gate
     assert all(a.annotation().startswith("::error title=") for a in found)
     assert "%0A" in next(a for a in found if a.kind == "failure").annotation()  # one line, newlines escaped
     drift = {

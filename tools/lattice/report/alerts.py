@@ -36,6 +36,10 @@ def alerts(report: dict[str, Any]) -> list[Alert]:
             found.append(
                 Alert("schema-drift", test, failure["message"] or "the document and the app disagree")
             )
+        elif test.startswith("tests/perf/"):
+            # the perf suite's gates are its tests: a failed one is a regression (ratios, jobs/s, p95)
+            kind = "queue" if "queue" in test or "ingest" in test else "perf"
+            found.append(Alert(kind, test, failure["message"]))
         elif test.startswith("tests/contract/"):
             found.append(
                 Alert("contract", test, failure["message"] + ("\n" + failure["reproduction"]).rstrip())

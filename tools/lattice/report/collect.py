@@ -8,13 +8,9 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-# Figure files a run may leave beside its telemetry, merged under these names.
-FIGURE_FILES = {
-    "perf.json": "perf",
-    "peer.json": "peer",
-    "mutate.json": "mutate",
-    "coverage.json": "coverage",
-}
+# Figure files a run may leave beside its telemetry, merged under these names. (The perf suite's
+# figures are a `{"record": "perf-run", ...}` line of its telemetry file, logs/perf.json.)
+FIGURE_FILES = {"peer.json": "peer", "mutate.json": "mutate", "coverage.json": "coverage"}
 _REPRODUCE = ("@reproduce_failure", "Falsifying example", "tools.lattice promote", "replay")
 
 
@@ -40,7 +36,8 @@ _RECORD = {"run", "suite", "test", "outcome", "duration_s"}
 def _telemetry_lines(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
     """(test records, suite figure lines) of a telemetry file; None if the file is something else.
 
-    A suite may append one `{"run", "suite", "figures"}` line of its own (the race suite does)."""
+    A suite may append a line of figures of its own: `{"run", "suite", "figures"}` (the race suite)
+    or `{"record": "perf-run", "ratios", "figures", ...}` (the perf suite)."""
     rows, figures = [], []
     for line in path.read_text().splitlines():
         if not line.strip():
@@ -51,7 +48,7 @@ def _telemetry_lines(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, A
             return None
         if isinstance(row, dict) and row.keys() >= _RECORD:
             rows.append(row)
-        elif isinstance(row, dict) and {"run", "suite", "figures"} <= row.keys():
+        elif isinstance(row, dict) and ({"run", "suite", "figures"} <= row.keys() or row.get("record")):
             figures.append(row)
         else:
             return None
@@ -110,9 +107,9 @@ def collect(directories: list[Path]) -> Collected:
                 found.figures.setdefault(FIGURE_FILES[path.name], []).append({"source": str(path), **data})
             elif path.suffix == ".json" and (lines := _telemetry_lines(path)) is not None:
                 rows, suite_figures = lines
-                found.figures.setdefault("suites", []).extend(
-                    {"source": str(path), **f} for f in suite_figures
-                )
+                for figure in suite_figures:
+                    kind = "perf" if figure.get("record") == "perf-run" else "suites"
+                    found.figures.setdefault(kind, []).append({"source": str(path), **figure})
                 for row in rows:
                     row.setdefault("shard", "")
                     row.setdefault("commit", "")

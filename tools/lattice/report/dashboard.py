@@ -74,6 +74,11 @@ PERF_PANELS = [
     PerfPanel("list marks p95 (ms)", ("figures", "latency", "marks-list", "p95_ms"), "ms"),
     PerfPanel("token auth p95 (ms)", ("figures", "latency", "token-auth", "p95_ms"), "ms"),
     PerfPanel("ingestion jobs/s", ("figures", "throughput", "ingestion_jobs_s"), "short"),
+    PerfPanel("GET p95 ÷ bare anchor", ("ratios", "get_p95_vs_bare"), "short"),
+    PerfPanel("GET req/s ÷ bare anchor", ("ratios", "get_rps_vs_bare"), "short"),
+    PerfPanel("list p95 ÷ bare anchor", ("ratios", "list_p95_vs_bare"), "short"),
+    PerfPanel("token auth p95 ÷ bare anchor", ("ratios", "token_auth_p95_vs_bare"), "short"),
+    PerfPanel("ingestion ÷ raw actor", ("ratios", "ingest_rate_vs_raw_actor"), "short"),
 ]
 
 

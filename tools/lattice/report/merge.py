@@ -51,6 +51,24 @@ def merge(found: Collected) -> dict[str, Any]:
     failed = {r["test"] for r in latest if r["outcome"] in ("failed", "error")}
     known = {r["test"] for r in latest}
     outcomes = Counter(r["outcome"] for r in latest)
+    failures = [
+        {"test": f.test, "message": f.message, "reproduction": f.reproduction, "source": f.source}
+        for f in found.failures
+        # JUnit ids are rebuilt from class names: one that matches no telemetry record is kept too
+        if f.test in failed or f.test not in known
+    ]
+    # A failed test whose JUnit file is missing (an interrupted run, a suite without --junitxml) still counts.
+    detailed = {f["test"] for f in failures}
+    failures += [
+        {
+            "test": r["test"],
+            "message": f"{r['outcome']} (no JUnit detail)",
+            "reproduction": "",
+            "source": r["source"],
+        }
+        for r in sorted(latest, key=lambda r: r["test"])
+        if r["test"] in failed and r["test"] not in detailed
+    ]
     return {
         "sources": found.sources,
         "tests": len(latest),
@@ -62,12 +80,7 @@ def merge(found: Collected) -> dict[str, Any]:
             {"test": r["test"], "suite": leg(r), "shard": r["shard"], "duration_s": r["duration_s"]}
             for r in sorted(latest, key=lambda r: r["duration_s"], reverse=True)[:SLOWEST]
         ],
-        "failures": [
-            {"test": f.test, "message": f.message, "reproduction": f.reproduction, "source": f.source}
-            for f in found.failures
-            # JUnit ids are rebuilt from class names: one that matches no telemetry record is kept too
-            if f.test in failed or f.test not in known
-        ],
+        "failures": failures,
         "repeats": repeats,
         "figures": found.figures,
     }
