@@ -142,3 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
         args.run(args)
+
+
+if __name__ == "__main__":
+    main()

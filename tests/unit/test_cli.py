@@ -67,3 +67,15 @@ def test_a_bad_port_or_level_is_refused_by_the_parser(capsys: pytest.CaptureFixt
             cli.build_parser().parse_args(argv)
         assert done.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_the_module_runs_as_a_program() -> None:
+    """`python -m app.cli` is how the live stack and deployments start the API: it must reach main()."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("usage: retrace")
