@@ -12,9 +12,8 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from app.db import unreachable_reason
-from app.settings import Settings
 from tools.lattice import schema as pg_plane
+from tools.lattice.targeting import TargetError, load_target
 
 
 class GuardFailed(Exception):
@@ -23,20 +22,24 @@ class GuardFailed(Exception):
 
 def check_database(database_url: str, provider: str) -> None:
     """Raise GuardFailed unless the database answers and the migrations describe the models exactly."""
-    engine = create_engine(Settings(database_url=database_url).sqlalchemy_url)
+    try:
+        target = load_target()
+    except TargetError as exc:
+        raise GuardFailed(str(exc)) from None
+    engine = create_engine(target.sqlalchemy_url(database_url))
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         diff = pg_plane.models_match_migrations(engine)
     except OperationalError as exc:
-        reason = unreachable_reason(exc)
+        reason = target.unreachable_reason(exc)
         raise GuardFailed(f"lattice: the database is unreachable ({provider}): {reason}") from None
     finally:
         engine.dispose()
     if diff:
         raise GuardFailed(
             f"lattice: the models and the migrations disagree (pending migration: {'; '.join(diff)}); "
-            "write one with `retrace revision -m '<what changed>'`"
+            f"write one with `{target.revision_hint()}`"
         )
 
 

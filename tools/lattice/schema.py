@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from app.migrate import pending_changes, upgrade_sql
+from tools.lattice.targeting import load_target
 
 _SCHEMA = re.compile(r"^test_w\d+_([0-9a-f]{12})$")
 
@@ -20,7 +20,8 @@ _SCHEMA = re.compile(r"^test_w\d+_([0-9a-f]{12})$")
 @cache
 def migration_sql() -> str:
     """The Alembic migrations rendered once per process as plain SQL, minus transaction control."""
-    lines = [ln for ln in upgrade_sql().splitlines() if ln.strip().upper() not in ("BEGIN;", "COMMIT;")]
+    rendered = load_target().migration_sql().splitlines()
+    lines = [ln for ln in rendered if ln.strip().upper() not in ("BEGIN;", "COMMIT;")]
     return "\n".join(lines)
 
 
@@ -136,7 +137,7 @@ def models_match_migrations(engine: Engine) -> list[str]:
         conn.execute(text('CREATE SCHEMA "lattice_guard"'))
         conn.execute(text('SET LOCAL search_path TO "lattice_guard"'))
         conn.exec_driver_sql(migration_sql())
-        diff = pending_changes(conn)
+        diff = load_target().pending_changes(conn)
         transaction.rollback()
     return [_describe(change) for change in diff]
 
