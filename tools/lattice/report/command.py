@@ -33,12 +33,13 @@ def _merge(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / "index.html").write_text(render(report, Path(args.history)))
+    width = max([len(name) for name in report["suites"]] + [3])
     for name, suite in report["suites"].items():
         balance = f", shard balance {suite['shard_balance']}" if suite["shard_balance"] else ""
         print(
-            f"{name:<12} {suite['tests']:>5} tests  {suite['time_s']:>8.1f} s  {suite['outcomes']}{balance}"
+            f"{name:<{width}} {suite['tests']:>5} tests {suite['time_s']:>8.1f} s  {suite['outcomes']}{balance}"
         )
-    print(f"{'all':<12} {report['tests']:>5} tests  {report['time_s']:>8.1f} s  {report['outcomes']}")
+    print(f"{'all':<{width}} {report['tests']:>5} tests {report['time_s']:>8.1f} s  {report['outcomes']}")
     if report["repeats"]:
         print(
             f"lattice: {len(report['repeats'])} test(s) recorded more than once "
