@@ -36,9 +36,8 @@ def _merge(args: argparse.Namespace) -> int:
     width = max([len(name) for name in report["suites"]] + [3])
     for name, suite in report["suites"].items():
         balance = f", shard balance {suite['shard_balance']}" if suite["shard_balance"] else ""
-        print(
-            f"{name:<{width}} {suite['tests']:>5} tests {suite['time_s']:>8.1f} s  {suite['outcomes']}{balance}"
-        )
+        counts = f"{suite['tests']:>5} tests {suite['time_s']:>8.1f} s"
+        print(f"{name:<{width}} {counts}  {suite['outcomes']}{balance}")
     print(f"{'all':<{width}} {report['tests']:>5} tests {report['time_s']:>8.1f} s  {report['outcomes']}")
     if report["repeats"]:
         print(
