@@ -116,7 +116,7 @@ def _variants(node: ast.AST, parent: ast.AST | None) -> Iterator[tuple[str, ast.
         yield "boolean", flipped
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         yield "drop-not", copy.deepcopy(node.operand)
-    elif isinstance(node, ast.BinOp):
+    elif isinstance(node, (ast.BinOp, ast.AugAssign)):  # `a + b` and `a += b` swap alike
         arithmetic = _ARITHMETIC_SWAPS.get(type(node.op))
         if arithmetic is not None:
             swapped = copy.deepcopy(node)
@@ -137,12 +137,6 @@ def _variants(node: ast.AST, parent: ast.AST | None) -> Iterator[tuple[str, ast.
         yield "loop-control", ast.Continue()
     elif isinstance(node, ast.Continue):
         yield "loop-control", ast.Break()
-    elif isinstance(node, ast.AugAssign):
-        augmented = _ARITHMETIC_SWAPS.get(type(node.op))
-        if augmented is not None:
-            updated = copy.deepcopy(node)
-            updated.op = augmented()
-            yield "arithmetic", updated
 
 
 def _constant_variants(node: ast.Constant, parent: ast.AST | None) -> Iterator[tuple[str, ast.AST]]:
