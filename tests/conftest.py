@@ -1,1 +1,1 @@
-"""The lattice's fixtures come from tools/lattice/plugin.py (loaded by pyproject's addopts)."""
+"""The lattice's fixtures come from tools/lattice/plugin.py (the pytest11 entry point `lattice`)."""

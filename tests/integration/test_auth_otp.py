@@ -14,7 +14,13 @@ from sqlmodel import Session, select
 from app.models import OtpChallenge, User
 from app.settings import Settings
 from tests.integration.flows import assert_problem, assert_validation_problem, unique_email
-from tools.lattice.accounts import Mailbox, request_code, sign_in
+from tools.lattice.accounts import Mailbox, sign_in
+
+
+def request_code(api: httpx.Client, email: str) -> uuid.UUID:
+    response = api.post("/v1/auth/otp", json={"email": email})
+    assert response.status_code == 202, response.text
+    return uuid.UUID(response.json()["challenge_id"])
 
 
 def _verify(api: httpx.Client, challenge_id: uuid.UUID, code: str) -> httpx.Response:

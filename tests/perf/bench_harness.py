@@ -1,7 +1,7 @@
 """What the lattice itself costs: `python -m tests.perf.bench_harness [--repeat N] [--skip-suite]`.
 
 Prints medians of
-- the per-test reset (`schema.Resetter.reset`) against `truncate_all`, on a worker schema holding
+- the per-test reset (`reset.Resetter.reset`) against `truncate_all`, on a worker schema holding
   ~150 rows in 3 tables (marks, ingestions, attachments) (goal: >= 10x faster and <= 2 ms);
 - the per-worker bootstrap (`WorkerLattice.bootstrap`: schema, app, two OTP sign-ins) (goal: <= 0.3 s);
 - the wall time of the integration suite at `-n 1` and `-n 2` (pytest as a subprocess) and the speed-up;
@@ -26,8 +26,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, text
 
-from tools.lattice import schema as pg_plane
-from tools.lattice.isolation import WorkerPlane, record_run, sweep_run
+from tools.lattice.isolation import Plane, record_run, sweep_run
 from tools.lattice.naming import WorkerNames, new_run_id
 from tools.lattice.services import start_services
 from tools.lattice.workerstate import WorkerLattice
@@ -90,14 +89,13 @@ class ResetFigures:
 
 
 def bench_reset(lattice: WorkerLattice, rounds: int) -> ResetFigures:
-    engine, keep = lattice.engine, lattice.keep
-    resetter = pg_plane.Resetter(engine)
-    owner = keep.users[0]
+    engine, resetter = lattice.engine, lattice.resetter
+    owner = lattice.accounts["user"].id
     reset, untouched, full, truncate = [], [], [], []
     for _ in range(rounds):
         _seed(engine, owner)
-        reset.append(_timed_ms(lambda: resetter.reset(keep)))
-        untouched.append(_timed_ms(lambda: resetter.reset(keep)))
+        reset.append(_timed_ms(lambda: resetter.reset()))
+        untouched.append(_timed_ms(lambda: resetter.reset()))
         _seed(engine, owner)
         full.append(_timed_ms(lattice.reset))  # what a test pays: worker pause, tables, files
     spare = uuid.uuid4()
@@ -105,7 +103,7 @@ def bench_reset(lattice: WorkerLattice, rounds: int) -> ResetFigures:
         _ensure_user(engine, spare)
         _seed(engine, spare)
         truncate.append(_timed_ms(resetter.truncate_all))
-    resetter.close()
+    lattice.reset()  # the snapshot (the worker's accounts) back after the truncations
     return ResetFigures(
         statistics.median(reset),
         statistics.median(untouched),
@@ -123,7 +121,7 @@ def bench_bootstrap(
     for index in range(workers):
         if last is not None:
             last.close()
-        plane = WorkerPlane(WorkerNames(run_id, 100 + index), database_url, redis_url)
+        plane = Plane(WorkerNames(run_id, 100 + index), database_url, redis_url)
         last = WorkerLattice.bootstrap(plane)
         totals.append(plane.bootstrap_s["total"])
     assert last is not None

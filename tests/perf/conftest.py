@@ -74,9 +74,10 @@ def scale(request: pytest.FixtureRequest) -> float:
 @pytest.fixture(scope="session")
 def perf_settings(lattice: WorkerLattice) -> Settings:
     """This worker's schema, namespace, queue and dirs, with the service's own worker defaults."""
-    return lattice.plane.settings(
+    settings: Settings = lattice.plane.settings(
         max_upload_bytes=UPLOAD_LIMIT, worker_threads=WORKER_THREADS, worker_prefetch=WORKER_PREFETCH
     )
+    return settings
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """wrk against the bare anchor and against the API's read path, interleaved, in the same minute.
 
-The anchor (tools/lattice/perf/bare_app.py) runs beside the API on the same service set; wrk drives
+The anchor (tests/perf/bare_app.py) runs beside the API on the same service set; wrk drives
 both over the same 2,000 seeded mark ids. What the ratios divide is recorded under `wrk` in the
 figures; the anchor runs first and last, and its figures are the mean of the two runs, so drift of the
 machine's load during the minute lands on both sides.
@@ -41,7 +41,7 @@ def bare(perf_settings: Settings) -> Iterator[tuple[str, int]]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tools.lattice.perf.bare_app", str(port)],
+            [sys.executable, "-m", "tests.perf.bare_app", str(port)],
             env={**os.environ, **settings_env(perf_settings)},
             stdout=out,
             stderr=subprocess.STDOUT,

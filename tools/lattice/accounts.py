@@ -1,4 +1,4 @@
-"""Signing in through the real OTP flow: request a code, read it from the Maildir, verify it."""
+"""Signed-in users and the Maildir their sign-in codes arrive in; the flow itself is the target's."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from email.message import Message
 from pathlib import Path
 
 import httpx
+
+from tools.lattice.targeting import load_target
 
 _CODE_LINE = re.compile(r"^(\d{6})$", re.MULTILINE)
 
@@ -61,23 +63,7 @@ class SignedInUser:
         return {"Authorization": f"Bearer {self.api_token}"}
 
 
-def request_code(api: httpx.Client, email: str) -> uuid.UUID:
-    response = api.post("/v1/auth/otp", json={"email": email})
-    assert response.status_code == 202, response.text
-    return uuid.UUID(response.json()["challenge_id"])
-
-
 def sign_in(api: httpx.Client, box: Mailbox, email: str, *, with_api_token: bool = False) -> SignedInUser:
-    """The whole sign-in flow, as a client would run it; optionally mint an API token too."""
-    challenge = request_code(api, email)
-    response = api.post(
-        "/v1/auth/otp/verify", json={"challenge_id": str(challenge), "code": box.latest_code(email)}
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    user = SignedInUser(id=uuid.UUID(body["user"]["id"]), email=email, session_token=body["access_token"])
-    if with_api_token:
-        created = api.post("/v1/tokens", json={"name": "lattice"}, headers=user.headers)
-        assert created.status_code == 201, created.text
-        user.api_token, user.api_token_id = created.json()["token"], uuid.UUID(created.json()["id"])
-    return user
+    """The whole sign-in flow, as a client would run it (the target knows the app's routes); optionally
+    with an API token too."""
+    return load_target().sign_in(api, box, email, with_api_token=with_api_token)

@@ -38,9 +38,9 @@ async def stall_then_disconnect(
         "raw_path": path.encode(),
         "root_path": "",
         "query_string": b"",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in {"host": "retrace.test", **headers}.items()],
+        "headers": [(k.lower().encode(), v.encode()) for k, v in {"host": "lattice.test", **headers}.items()],
         "client": ("127.0.0.1", 50000),
-        "server": ("retrace.test", 80),
+        "server": ("lattice.test", 80),
     }
     calls = 0
     result: StalledRequest[T] | None = None

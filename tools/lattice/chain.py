@@ -3,8 +3,8 @@
 Three checks, each returning readable mismatch lines (empty when the chain holds):
 - `column_mismatches`: a column that a response model exposes has the same type and nullability in the
   table, in the Pydantic model and in the document's component. Fields map to columns by name, within
-  the table RESPONSE_TABLES gives for the model; a field with no column of that name (e.g. MarkOut.ingestion)
-  is not a column and is skipped.
+  the table the target's chain gives for the model (ChainSpec.response_tables); a field with no column
+  of that name (e.g. MarkOut.ingestion) is not a column and is skipped.
 - `missing_components`: every Pydantic model a route uses (body, response, error responses, nested models)
   is a component of the document.
 - `schema_mismatches`: each model's own JSON schema equals its component in the document.
@@ -33,34 +33,14 @@ from sqlalchemy import (
 )
 
 from tools.lattice.spec import resolve
-
-# Response model (component name) -> the table whose columns its same-named fields expose.
-RESPONSE_TABLES: dict[str, str] = {
-    "MarkOut": "marks",
-    "AttachmentOut": "attachments",
-    "IngestionOut": "ingestions",
-    "IngestionResult": "ingestions",
-    "UserOut": "users",
-    "TokenOut": "tokens",
-    "TokenCreated": "tokens",
-}
-
-# Deliberate differences, each with its reason; anything else that differs is drift.
-NULLABILITY_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("IngestionResult", "word_count"): "the result exists only once ingested, when word_count is always set",
-    ("IngestionResult", "title"): "column null until ingested; the result's title may itself be null",
-    ("TokenOut", "name"): "only session tokens have no name, and they are never listed",
-    ("TokenCreated", "name"): "an API token is always created with a name",
-}
+from tools.lattice.targeting import load_target
 
 
 @cache
 def component_models() -> dict[str, type[BaseModel]]:
-    """Every Pydantic model of app.schemas and app.problems, by the name the document gives it (its title)."""
-    from app import problems, schemas
-
+    """Every Pydantic model of the target's schema modules, by the name the document gives it (its title)."""
     found: dict[str, type[BaseModel]] = {}
-    for module in (schemas, problems):
+    for module in load_target().chain().schema_modules:
         for value in vars(module).values():
             if (
                 isinstance(value, type)
@@ -78,11 +58,7 @@ def component_name(model: type[BaseModel]) -> str:
 
 @cache
 def app_tables() -> dict[str, Table]:
-    from sqlmodel import SQLModel
-
-    import app.models  # noqa: F401 - registers the tables
-
-    return dict(SQLModel.metadata.tables)
+    return dict(load_target().chain().metadata.tables)
 
 
 def _shape(schema: Mapping[str, Any]) -> tuple[str, bool]:
@@ -131,8 +107,10 @@ def column_mismatches(
     document: Mapping[str, Any],
     models: Mapping[str, type[BaseModel]] | None = None,
     tables: Mapping[str, Table] | None = None,
-    response_tables: Mapping[str, str] = RESPONSE_TABLES,
+    response_tables: Mapping[str, str] | None = None,
 ) -> list[str]:
+    spec = load_target().chain()
+    response_tables = response_tables if response_tables is not None else spec.response_tables
     models = models if models is not None else component_models()
     tables = tables if tables is not None else app_tables()
     components = document["components"]["schemas"]
@@ -157,7 +135,7 @@ def column_mismatches(
                 problems.append(
                     f"{where}: type differs: column {sql[0]}, pydantic {pyd[0]}, document {doc[0]}"
                 )
-            if (name, field) in NULLABILITY_EXCEPTIONS:
+            if (name, field) in spec.nullability_exceptions:
                 continue
             if not sql[1] == pyd[1] == doc[1]:
                 problems.append(
@@ -182,8 +160,7 @@ def _models_in(annotation: Any) -> Iterable[type[BaseModel]]:
 
 def route_models(app: Any) -> dict[str, set[str]]:
     """operation id -> the names of every Pydantic model its route uses (body, responses, nested)."""
-    from app.openapi import operation_id
-
+    operation_id = load_target().chain().operation_id
     used: dict[str, set[str]] = {}
     for route in _api_routes(app.routes):
         if not route.include_in_schema:

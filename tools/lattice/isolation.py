@@ -1,5 +1,5 @@
-"""The five planes one xdist worker owns (schema, Redis namespace, queue suffix, files, accounts),
-their per-test reset, and the run-level sweep that leaves nothing behind."""
+"""The planes a throwaway environment owns (schema, Redis namespace, queue suffix, files), and the
+run-level sweep and reaper that leave nothing behind."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 from sqlalchemy import Engine, create_engine
 
-from app.settings import Settings
 from tools.lattice import schema as pg_plane
 from tools.lattice.naming import WorkerNames, run_started_at, runs_root
+from tools.lattice.target import PlaneSpec
+from tools.lattice.targeting import load_target
 
 # A run with no live owner on this machine is reaped at once; one from elsewhere (a shared external
 # database) only when it is old enough that it cannot still be running.
@@ -24,41 +26,49 @@ FOREIGN_RUN_MAX_AGE_S = 24 * 3600
 
 
 @dataclass
-class WorkerPlane:
+class Plane:
+    """One throwaway environment (an xdist worker, a drill, the peer run) on every plane: its schema,
+    Redis namespace, queue suffix and files, all named after its run (so a killed run's are reaped)."""
+
     names: WorkerNames
     database_url: str
     redis_url: str
+    schema: str | None = None  # another than the run's (a drill migrates `public` of a set it owns)
     bootstrap_s: dict[str, float] = field(default_factory=dict)
 
     @property
+    def spec(self) -> PlaneSpec:
+        return PlaneSpec(
+            database_url=self.database_url,
+            redis_url=self.redis_url,
+            db_schema=self.schema or self.names.schema,
+            redis_namespace=self.names.redis_namespace,
+            queue_suffix=self.names.queue_suffix,
+            data_dir=self.names.directory,
+        )
+
+    @property
     def blob_dir(self) -> Path:
-        return self.names.directory / "blobs"
+        return self.spec.blob_dir
 
     @property
     def maildir(self) -> Path:
-        return self.names.directory / "mail"
+        return self.spec.maildir
 
-    def settings(self, **overrides: object) -> Settings:
-        values: dict[str, object] = {
-            "database_url": self.database_url,
-            "redis_url": self.redis_url,
-            "db_schema": self.names.schema,
-            "redis_namespace": self.names.redis_namespace,
-            "queue_suffix": self.names.queue_suffix,
-            "blob_dir": self.blob_dir,
-            "mailer": f"maildir:{self.maildir}",
-            # Small enough that the 413 path is cheap to prove, large enough for 1 MiB perf uploads.
-            "max_upload_bytes": 2 * 1024 * 1024,
-            "ingest_min_backoff_ms": 10,
-            "ingest_max_backoff_ms": 50,
-            "worker_threads": 2,
-        }
-        values.update(overrides)
-        return Settings(**values)  # type: ignore[arg-type]
+    def settings(self, **overrides: object) -> Any:
+        """The app's settings on this plane (the one settings factory: the target's)."""
+        return load_target().plane_settings(self.spec, **overrides)
 
-    def create(self, engine: Engine) -> None:
+    def create(self, engine: Engine | None = None) -> None:
+        """Its schema at migration head and its directories (over `engine`, or one of its own)."""
         started = time.perf_counter()
-        self.bootstrap_s["schema"] = pg_plane.create_schema(engine, self.names.schema)
+        own = engine is None
+        engine = engine or create_engine(_sqlalchemy_url(self.database_url))
+        try:
+            self.bootstrap_s["schema"] = pg_plane.create_schema(engine, self.spec.db_schema)
+        finally:
+            if own:
+                engine.dispose()
         self.blob_dir.mkdir(parents=True, exist_ok=True)
         self.maildir.mkdir(parents=True, exist_ok=True)
         self.bootstrap_s["planes"] = time.perf_counter() - started
@@ -72,6 +82,10 @@ class WorkerPlane:
                 for child in root.iterdir():
                     _remove(child)
         return touched
+
+    def sweep(self) -> None:
+        """Remove everything of this plane's run (the one sweep, also used at a run's end)."""
+        sweep_run(self.names.run_id, self.database_url, self.redis_url)
 
 
 def _remove(path: Path) -> None:
@@ -164,4 +178,4 @@ def reap_dead_runs(current_run: str, database_url: str, redis_url: str) -> list[
 
 
 def _sqlalchemy_url(url: str) -> str:
-    return Settings(database_url=url).sqlalchemy_url
+    return load_target().sqlalchemy_url(url)

@@ -1,25 +1,23 @@
-"""Pytest fixtures for suites that run against a live stack (uvicorn + `retrace worker` processes).
+"""Pytest fixtures for suites that run against a live stack (the target's API and worker processes).
 
 Import them into a conftest (`from tools.lattice.livefixtures import live, live_stack`). The stack runs
-on this xdist worker's planes (schema, Redis namespace, queue suffix, blob dir, Maildir), so the
-in-process `worker` fixture must not be used alongside: the `retrace worker` process consumes that
-queue. `drill_stack` builds a stack on a service set a drill owns, on a schema it migrates itself.
+on this xdist worker's plane (schema, Redis namespace, queue suffix, files), so the in-process `worker`
+fixture must not be used alongside: the worker process consumes that queue. `drill_stack` builds a
+stack on a service set a drill owns, on a plane of its own.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from app.db import make_engine
-from app.migrate import upgrade
-from app.settings import Settings
+from tools.lattice.isolation import Plane
 from tools.lattice.livestack import LiveStack, start_live_stack
+from tools.lattice.naming import WorkerNames, new_run_id
 from tools.lattice.services import ServiceSet
 from tools.lattice.workerstate import WorkerLattice
 
@@ -46,34 +44,17 @@ def live(live_stack: LiveStack, lattice: WorkerLattice) -> Iterator[httpx.Client
 @contextmanager
 def drill_stack(
     services: ServiceSet, *, with_worker: bool = True, **overrides: object
-) -> Iterator[tuple[LiveStack, Settings]]:
-    """A live stack on `services` (a set the caller owns), on a freshly migrated `public` schema."""
-    with tempfile.TemporaryDirectory(prefix="retrace-drill-") as tmp:
-        root = Path(tmp)
-        values: dict[str, object] = {
-            "database_url": services.database_url,
-            "redis_url": services.redis_url,
-            "db_schema": "public",
-            "redis_namespace": "drill",
-            "blob_dir": root / "blobs",
-            "mailer": f"maildir:{root / 'mail'}",
-            "ingest_min_backoff_ms": 10,
-            "ingest_max_backoff_ms": 50,
-            "worker_threads": 2,
-            # A drill waits for the requeue loop to send what an outage left unsent: look often.
-            "requeue_interval_s": 0.5,
-        }
-        values.update(overrides)
-        settings = Settings(**values)  # type: ignore[arg-type]
-        (root / "blobs").mkdir()
-        (root / "mail").mkdir()
-        # Migrated without the drill's statement timeout (a drill may set a very short one).
-        engine = make_engine(Settings(**{**values, "db_statement_timeout_ms": 0}))  # type: ignore[arg-type]
-        try:
-            upgrade(engine, settings)
-        finally:
-            engine.dispose()
+) -> Iterator[tuple[LiveStack, Any]]:
+    """A live stack on `services` (a set the caller owns), on a freshly migrated `public` schema
+    (so a drill's own connections find the tables without a search path)."""
+    plane = Plane(WorkerNames(new_run_id(), 0), services.database_url, services.redis_url, schema="public")
+    # A drill waits for the requeue loop to send what an outage left unsent: look often.
+    settings = plane.settings(redis_namespace="drill", requeue_interval_s=0.5, **overrides)
+    plane.create()  # migrated over an engine of its own, without the drill's statement timeout
+    try:
         with start_live_stack(
-            settings, root / "logs", with_worker=with_worker, timeout_s=START_TIMEOUT_S
+            settings, plane.names.directory / "logs", with_worker=with_worker, timeout_s=START_TIMEOUT_S
         ) as stack:
             yield stack, settings
+    finally:
+        plane.sweep()

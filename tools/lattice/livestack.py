@@ -1,4 +1,4 @@
-"""The service over a real port: uvicorn in one process, `retrace worker` in another.
+"""The service over a real port: the API server in one process, the worker in another (the target's commands).
 
 Nothing the in-process shortcuts hide (lifespan, serialisation, process boundaries, real timeouts)
 goes untested when a suite runs against this. Both processes die with the one that started them.
@@ -8,35 +8,31 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from app.settings import Settings
 from tools.lattice.services.base import free_port
 from tools.lattice.services.process import die_with_parent, stop_child
+from tools.lattice.targeting import load_target
 
 
 class LiveStackFailed(RuntimeError):
     """A process of the stack did not come up; the message carries the tail of its log."""
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The `RETRACE_*` environment that makes a child process build exactly these settings."""
-    env = {}
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"RETRACE_{name.upper()}"] = str(value)
-    return env
+def settings_env(settings: Any) -> dict[str, str]:
+    """The environment that makes a child process build exactly these settings (the target's answer)."""
+    return load_target().settings_env(settings)
 
 
 @dataclass
 class LiveStack:
     base_url: str
-    settings: Settings
+    settings: Any  # the app's settings
     logs: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -44,9 +40,9 @@ class LiveStack:
         return httpx.Client(base_url=self.base_url, timeout=10.0, **kwargs)  # type: ignore[arg-type]
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        """(Re)start the `retrace worker` process, e.g. after a drill killed it."""
+        """(Re)start the worker process, e.g. after a drill killed it."""
         self.processes["worker"] = _spawn(
-            [sys.executable, "-m", "app.cli", "worker"], self.settings, self.logs / "worker.log"
+            load_target().worker_command(), self.settings, self.logs / "worker.log"
         )
         return self.processes["worker"]
 
@@ -63,7 +59,7 @@ class LiveStack:
         self.stop()
 
 
-def _spawn(command: list[str], settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+def _spawn(command: list[str], settings: Any, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, **settings_env(settings), "PYTHONUNBUFFERED": "1"}
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
@@ -80,30 +76,14 @@ def _tail(log: Path, lines: int = 15) -> str:
 
 
 def start_live_stack(
-    settings: Settings, logs: Path, *, with_worker: bool = True, timeout_s: float = 30.0
+    settings: Any, logs: Path, *, with_worker: bool = True, timeout_s: float = 30.0
 ) -> LiveStack:
-    """Start uvicorn (and a worker) on `settings`, whose schema must already be migrated."""
+    """Start the API server (and a worker) on `settings`, whose schema must already be migrated."""
     port = free_port()
     stack = LiveStack(base_url=f"http://127.0.0.1:{port}", settings=settings, logs=logs)
     api_log = logs / "api.log"
-    stack.processes["api"] = _spawn(
-        # `retrace api`, as deployed: the same uvicorn protocol and limits as `retrace serve`.
-        [
-            sys.executable,
-            "-m",
-            "app.cli",
-            "api",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        settings,
-        api_log,
-    )
+    target = load_target()
+    stack.processes["api"] = _spawn(target.api_command("127.0.0.1", port), settings, api_log)
     if with_worker:
         stack.start_worker()
     deadline = time.monotonic() + timeout_s
@@ -111,13 +91,13 @@ def start_live_stack(
         api = stack.processes["api"]
         if api.poll() is not None:
             stack.stop()
-            raise LiveStackFailed(f"uvicorn exited with {api.returncode}:\n{_tail(api_log)}")
+            raise LiveStackFailed(f"the API server exited with {api.returncode}:\n{_tail(api_log)}")
         try:
-            if httpx.get(f"{stack.base_url}/healthz", timeout=1.0).status_code == 200:
+            if httpx.get(f"{stack.base_url}{target.health_path}", timeout=1.0).status_code == 200:
                 return stack
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline:
             stack.stop()
-            raise LiveStackFailed(f"uvicorn did not answer within {timeout_s}s:\n{_tail(api_log)}")
+            raise LiveStackFailed(f"the API server did not answer within {timeout_s}s:\n{_tail(api_log)}")
         time.sleep(0.05)

@@ -16,20 +16,16 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
-import redis
-from sqlalchemy import create_engine, text
 
-from app.settings import Settings
-from tools.lattice import schema as pg_plane
 from tools.lattice.accounts import Mailbox, sign_in
+from tools.lattice.isolation import Plane, record_run
 from tools.lattice.livestack import start_live_stack
+from tools.lattice.naming import WorkerNames, new_run_id
 from tools.lattice.services import start_services
 from tools.lattice.spec import DOCUMENT_PATH
 
@@ -90,28 +86,16 @@ def run_peer(args: argparse.Namespace) -> int:
     _check_version()
     logs = Path(args.logs)
     logs.mkdir(parents=True, exist_ok=True)
-    tag = uuid.uuid4().hex[:8]
-    work = Path(tempfile.mkdtemp(prefix=f"retrace-peer-{tag}-"))
     with start_services() as services:
-        settings = Settings(
-            database_url=services.database_url,
-            redis_url=services.redis_url,
-            db_schema=f"peer_{tag}",
-            redis_namespace=f"peer:{tag}",
-            queue_suffix=f"__peer{tag}",
-            blob_dir=work / "blobs",
-            mailer=f"maildir:{work / 'mail'}",
-            max_upload_bytes=2 * 1024 * 1024,
-            ingest_min_backoff_ms=10,
-            ingest_max_backoff_ms=50,
-        )
-        engine = create_engine(settings.sqlalchemy_url)
-        pg_plane.create_schema(engine, settings.db_schema)
-        (work / "blobs").mkdir(parents=True)
+        # A plane of its own run: if this is killed, the next lattice run on the set reaps it.
+        plane = Plane(WorkerNames(new_run_id(), 0), services.database_url, services.redis_url)
+        record_run(plane.names.run_id)
         try:
-            with start_live_stack(settings, work / "logs", with_worker=True) as stack:
+            plane.create()
+            settings = plane.settings()
+            with start_live_stack(settings, plane.names.directory / "logs", with_worker=True) as stack:
                 with httpx.Client(base_url=stack.base_url, timeout=10.0) as client:
-                    account = sign_in(client, Mailbox(work / "mail"), f"peer-{tag}@example.test")
+                    account = sign_in(client, Mailbox(plane.maildir), plane.names.email("peer"))
                 command = [
                     _schemathesis(),
                     "run",
@@ -139,16 +123,7 @@ def run_peer(args: argparse.Namespace) -> int:
                 done = subprocess.run(command, capture_output=True, text=True, check=False)
                 elapsed = time.perf_counter() - started
         finally:
-            with engine.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE'))
-            engine.dispose()
-            client_redis = redis.Redis.from_url(services.redis_url)
-            for key in client_redis.scan_iter(match=f"*{settings.queue_suffix}*"):
-                client_redis.delete(key)
-            for key in client_redis.scan_iter(match=f"{settings.redis_namespace}:*"):
-                client_redis.delete(key)
-            client_redis.close()
-            shutil.rmtree(work, ignore_errors=True)
+            plane.sweep()
     output = done.stdout + done.stderr
     (logs / "peer.txt").write_text(output)
     sys.stdout.write(output)

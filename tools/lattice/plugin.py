@@ -1,8 +1,15 @@
-"""The lattice as a pytest plugin (`-p tools.lattice.plugin`, set in pyproject's addopts).
+"""The lattice as a pytest plugin, registered through the `pytest11` entry point `lattice`.
+
+It acts only where a target is configured: `lattice_target = "module:NAME"` (ini option, or
+`--lattice-target`), else `[tool.lattice] target` in the pyproject.toml pytest reads its settings from.
+Elsewhere (another project's suite in the same environment) it adds its options and does nothing.
 
 The controller (the xdist controller, or the only process without xdist) starts one service set per
 run, checks the guards, reaps what killed runs left, and sweeps the run's own leftovers at the end.
-Each worker builds its planes on first use, and the fixtures below hand them to tests.
+Each worker builds its plane on first use, and the fixtures below hand it to tests.
+
+Options (ini, each overridable on the command line as `--lattice-<name>`): `lattice_target`,
+`lattice_suite` (telemetry's suite name, default `integration`), `lattice_logs` (default `logs`).
 """
 
 from __future__ import annotations
@@ -17,14 +24,14 @@ import httpx
 import pytest
 from sqlmodel import Session
 
-from app.settings import Settings
 from tools.lattice import interrupts
 from tools.lattice.accounts import Mailbox, SignedInUser
 from tools.lattice.guards import GuardFailed, check_database
-from tools.lattice.isolation import WorkerPlane, reap_dead_runs, record_run, sweep_run
+from tools.lattice.isolation import Plane, reap_dead_runs, record_run, sweep_run
 from tools.lattice.naming import WorkerNames, new_run_id, worker_index
 from tools.lattice.queue import DrainableWorker
 from tools.lattice.sharding import shard_of
+from tools.lattice.targeting import TargetError, choose_target, reference_in
 from tools.lattice.telemetry import Telemetry, current_commit
 from tools.lattice.workerstate import WorkerLattice
 
@@ -67,15 +74,58 @@ def current_worker_names() -> WorkerNames:
     return WorkerNames(run.run_id, worker_index(run.worker_id if not run.is_controller else "main"))
 
 
+# name -> (help, ini default); `--lattice-<name>` on the command line wins over the ini value.
+OPTIONS = {
+    "target": ('the application under test, "package.module:NAME" (a Target)', ""),
+    "suite": ("suite name for telemetry", "integration"),
+    "logs": ("directory for telemetry", "logs"),
+}
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("lattice", "Retrace test lattice")
-    group.addoption(
-        "--lattice-suite", default="integration", help="suite name for telemetry (default: integration)"
-    )
-    group.addoption("--lattice-logs", default="logs", help="directory for telemetry (default: logs)")
+    group = parser.getgroup("lattice", "the test lattice")
+    for name, (help_text, default) in OPTIONS.items():
+        group.addoption(
+            f"--lattice-{name}",
+            dest=f"lattice_{name}",
+            default=None,
+            help=f"{help_text} (ini lattice_{name})",
+        )
+        parser.addini(f"lattice_{name}", f"{help_text} (default: {default or 'none'})", default=default)
 
 
+def _resolve_options(config: pytest.Config) -> None:
+    """Fill each option left off the command line from the ini file, so code reads one place."""
+    for name in OPTIONS:
+        dest = f"lattice_{name}"
+        if getattr(config.option, dest) is None:
+            setattr(config.option, dest, config.getini(dest))
+
+
+def _choose_target(config: pytest.Config) -> bool:
+    """Choose the run's target; False when none is configured (the plugin then stays out of the way)."""
+    value: object = config.option.lattice_target
+    where = "--lattice-target / ini lattice_target"
+    if not value and config.inipath is not None and config.inipath.name == "pyproject.toml":
+        value, where = reference_in(config.inipath), f"[tool.lattice] target in {config.inipath}"
+    if not value:
+        return False
+    try:
+        choose_target(value, where)
+    except TargetError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return True
+
+
+@pytest.hookimpl(tryfirst=True)  # conftests' configure hooks read the resolved options
 def pytest_configure(config: pytest.Config) -> None:
+    _resolve_options(config)
+    try:
+        configured = _choose_target(config)
+    except TargetError as exc:  # an unreadable pyproject
+        raise pytest.UsageError(str(exc)) from None
+    if not configured:
+        return
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         shared = workerinput["lattice"]
@@ -223,15 +273,20 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def lattice(request: pytest.FixtureRequest) -> WorkerLattice:
     """This xdist worker's planes, app and accounts, built on first use (once per worker)."""
+    if _RUN not in request.config.stash:
+        raise pytest.UsageError(
+            'lattice: no target configured: set [tool.lattice] target = "package.module:NAME" in '
+            "pyproject.toml (or the ini option lattice_target)"
+        )
     run = request.config.stash[_RUN]
     if run.lattice is None:
         names = current_worker_names()
-        run.lattice = WorkerLattice.bootstrap(WorkerPlane(names, run.database_url, run.redis_url))
+        run.lattice = WorkerLattice.bootstrap(Plane(names, run.database_url, run.redis_url))
     return run.lattice
 
 
 @pytest.fixture(scope="session")
-def settings(lattice: WorkerLattice) -> Settings:
+def settings(lattice: WorkerLattice) -> Any:
     """The service settings of this worker (its schema, namespace, queue suffix, dirs)."""
     return lattice.settings
 

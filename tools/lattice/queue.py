@@ -10,7 +10,7 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware
 
-from app.ingestion.queue import IngestionQueue, make_worker
+from tools.lattice.target import AppUnderTest
 
 # On pause() Dramatiq's consumer thread leaves its fetch loop and sleeps its "restart" delay (3 s by default)
 # before it notices the pause, so every per-test pause cost 3 s. The loop reads this global each time round.
@@ -44,8 +44,8 @@ class QueueNotDrained(AssertionError):
 class DrainableWorker:
     """Started once per xdist worker, paused between tests, resumed for tests that ask for it."""
 
-    def __init__(self, queue: IngestionQueue, errors: ActorErrors, threads: int = 2) -> None:
-        self.queue = queue
+    def __init__(self, app: AppUnderTest, errors: ActorErrors, threads: int = 2) -> None:
+        self.app = app
         self.errors = errors
         self._threads = threads
         self._worker: dramatiq.Worker | None = None
@@ -53,11 +53,20 @@ class DrainableWorker:
 
     @property
     def broker(self) -> RedisBroker:
-        return self.queue.broker
+        return self.app.broker  # type: ignore[no-any-return]
+
+    @property
+    def queue(self) -> Any:
+        """The app's own queue object (to enqueue directly)."""
+        return self.app.queue
+
+    @property
+    def queue_name(self) -> str:
+        return self.app.queue_name
 
     def resume(self) -> None:
         if self._worker is None:
-            self._worker = make_worker(self.queue, threads=self._threads, prefetch=64)
+            self._worker = self.app.make_worker(self._threads, 64)
             self._worker.start()
         else:
             self._worker.resume()
@@ -78,7 +87,7 @@ class DrainableWorker:
 
     def pending(self) -> int:
         """Messages queued, delayed or in flight on this worker's queue."""
-        return int(self.broker.do_qsize(self.queue.queue_name))
+        return int(self.broker.do_qsize(self.queue_name))
 
     def join(self, *, timeout_s: float = 15.0, fail_fast: bool = True) -> list[BaseException]:
         """Wait until the queue is drained (retries included); re-raise the first actor error if fail_fast.
@@ -89,7 +98,7 @@ class DrainableWorker:
         while self.pending():
             if time.monotonic() > deadline:
                 raise QueueNotDrained(
-                    f"{self.pending()} message(s) still on {self.queue.queue_name} after {timeout_s}s"
+                    f"{self.pending()} message(s) still on {self.queue_name} after {timeout_s}s"
                 )
             time.sleep(0.005)
         errors = self.errors.take()
@@ -98,5 +107,5 @@ class DrainableWorker:
         return errors
 
     def flush(self) -> None:
-        self.broker.flush(self.queue.queue_name)
+        self.broker.flush(self.queue_name)
         self.errors.take()

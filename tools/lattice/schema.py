@@ -1,12 +1,12 @@
-"""The PostgreSQL plane: per-worker schemas cloned from the migrations, reset between tests, reaped."""
+"""The PostgreSQL plane: per-worker schemas built from the migrations, found by run, dropped, guarded.
+
+The per-test reset is tools/lattice/reset.py."""
 
 from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -49,86 +49,6 @@ def schemas_of_runs(conn: Connection) -> dict[str, list[str]]:
         if match:
             found.setdefault(match.group(1), []).append(name)
     return found
-
-
-TABLES = ("users", "otp_challenges", "tokens", "marks", "attachments", "ingestions")
-
-
-@dataclass
-class Keep:
-    """Rows that live for the whole worker (its signed-in accounts); everything else is per test."""
-
-    users: list[uuid.UUID]
-    tokens: list[uuid.UUID]
-
-
-# One round trip per reset: a session-local (pg_temp) function finds the touched tables and cleans
-# only those, in FK order (cascades take attachments and ingestions with their marks). pg_temp keeps
-# it out of the schema, so the migration guard never sees it.
-_RESET_FUNCTION = """
-CREATE OR REPLACE FUNCTION pg_temp.lattice_reset(keep_users uuid[], keep_tokens uuid[])
-RETURNS text[] LANGUAGE plpgsql AS $fn$
-DECLARE touched text[] := '{}';
-BEGIN
-  IF EXISTS (SELECT 1 FROM users WHERE id <> ALL(keep_users) OR display_name IS NOT NULL) THEN
-    DELETE FROM users WHERE id <> ALL(keep_users);
-    UPDATE users SET display_name = NULL WHERE display_name IS NOT NULL;
-    touched := touched || 'users'::text;
-  END IF;
-  IF EXISTS (SELECT 1 FROM marks) THEN
-    DELETE FROM marks;
-    touched := touched || 'marks'::text;
-  END IF;
-  IF EXISTS (SELECT 1 FROM tokens WHERE id <> ALL(keep_tokens) OR revoked_at IS NOT NULL) THEN
-    DELETE FROM tokens WHERE id <> ALL(keep_tokens);
-    UPDATE tokens SET revoked_at = NULL WHERE revoked_at IS NOT NULL;
-    touched := touched || 'tokens'::text;
-  END IF;
-  IF EXISTS (SELECT 1 FROM otp_challenges) THEN
-    DELETE FROM otp_challenges;
-    touched := touched || 'otp_challenges'::text;
-  END IF;
-  IF (SELECT count(*) FROM users WHERE id = ANY(keep_users)) < cardinality(keep_users) THEN
-    touched := touched || 'accounts_lost'::text;
-  END IF;
-  RETURN touched;
-END
-$fn$
-"""
-
-
-@dataclass
-class ResetResult:
-    touched: list[str]
-    accounts_intact: bool
-
-
-class Resetter:
-    """Per-test cleaning of one worker schema over a connection of its own, in autocommit."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        self._conn.exec_driver_sql(_RESET_FUNCTION)
-
-    def reset(self, keep: Keep) -> ResetResult:
-        """Delete what the test added, touching only the tables that changed."""
-        touched = list(
-            self._conn.execute(
-                text("SELECT pg_temp.lattice_reset(CAST(:users AS uuid[]), CAST(:tokens AS uuid[]))"),
-                {"users": keep.users, "tokens": keep.tokens},
-            ).scalar_one()
-        )
-        lost = "accounts_lost" in touched
-        return ResetResult([t for t in touched if t != "accounts_lost"], accounts_intact=not lost)
-
-    def truncate_all(self) -> None:
-        """The blunt reset the per-test one is measured against (tests/perf/bench_harness.py)."""
-        self._conn.execute(
-            text("TRUNCATE users, otp_challenges, tokens, marks, attachments, ingestions CASCADE")
-        )
-
-    def close(self) -> None:
-        self._conn.close()
 
 
 def models_match_migrations(engine: Engine) -> list[str]:

@@ -1,7 +1,7 @@
-"""`python -m tools.lattice serve` (behind `nox -s serve`): Retrace on a service set, zero setup.
+"""`python -m tools.lattice serve` (behind `nox -s serve`): the app on a service set, zero setup.
 
-Asks the service-set module for PostgreSQL and Redis (embedded on a bare machine), points the
-service's settings at them and at a data dir for mail and attachments, and runs `retrace serve`.
+Asks the service-set module for PostgreSQL and Redis (embedded on a bare machine), has the target point
+the app's settings at them and at a data dir for its files, and runs the target's serve command.
 Ctrl-C (or SIGTERM, which is what nox sends when it alone is interrupted) stops the service, then
 the servers: nothing is left behind.
 """
@@ -17,27 +17,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.settings import Settings, SettingsError, load_settings
 from tools.lattice import interrupts
-from tools.lattice.livestack import settings_env
 from tools.lattice.ports import can_listen, next_free
 from tools.lattice.services import start_services
 from tools.lattice.services.base import ServiceUnavailable
 from tools.lattice.services.process import die_with_parent
+from tools.lattice.targeting import load_target
 
 DATA_DIR = Path(".retrace")
 SERVICE_STOP_TIMEOUT = 20.0
-
-
-def _service_settings(base: Settings, database_url: str, redis_url: str, data_dir: Path) -> Settings:
-    defaults = Settings.model_fields
-    update: dict[str, Any] = {"database_url": database_url, "redis_url": redis_url}
-    # Mail and attachments go under the data dir, unless the user chose places of their own.
-    if base.mailer == defaults["mailer"].default:
-        update["mailer"] = f"maildir:{(data_dir / 'mail').resolve()}"
-    if base.blob_dir == defaults["blob_dir"].default:
-        update["blob_dir"] = (data_dir / "blobs").resolve()
-    return base.model_copy(update=update)
 
 
 def _check_port(host: str, port: int) -> None:
@@ -48,16 +36,10 @@ def _check_port(host: str, port: int) -> None:
     raise ServiceUnavailable(f"lattice: port {port} on {host} is already taken; try `{suggestion}`")
 
 
-def _forget_files_of_old_databases(settings: Settings, base: Settings) -> None:
-    """A fresh database knows no attachment or sign-in code: drop the files an earlier run left in
-    the data dir (only the defaults we chose; a dir the user set is theirs)."""
-    defaults = Settings.model_fields
-    stale = []
-    if base.blob_dir == defaults["blob_dir"].default:
-        stale.append(Path(settings.blob_dir))
-    if base.mailer == defaults["mailer"].default:
-        stale.append(Path(settings.mailer.removeprefix("maildir:")))
-    removed = [path for path in stale if path.is_dir() and any(path.iterdir())]
+def _forget_files_of_old_databases(fresh_dirs: list[Path]) -> None:
+    """A fresh database knows none of the files an earlier run left in the data dir: drop them (only
+    dirs the target chose under the data dir; a dir the user set is theirs)."""
+    removed = [path for path in fresh_dirs if path.is_dir() and any(path.iterdir())]
     for path in removed:
         shutil.rmtree(path)
     if removed:
@@ -67,7 +49,7 @@ def _forget_files_of_old_databases(settings: Settings, base: Settings) -> None:
 
 
 def _run_service(command: list[str], env: dict[str, str]) -> int:
-    """Run `retrace serve` until it ends or we are interrupted; then stop it (API, then worker)."""
+    """Run the service until it ends or we are interrupted; then stop it (API, then worker)."""
     # Its own session: a terminal's Ctrl-C reaches only us, and we send it exactly one SIGINT.
     child = subprocess.Popen(command, env=env, preexec_fn=die_with_parent(), start_new_session=True)
     try:
@@ -85,27 +67,25 @@ def _run_service(command: list[str], env: dict[str, str]) -> int:
 def _serve(args: argparse.Namespace) -> int:
     interrupts.install()
     interrupts.stop_with_parent()
-    # A bad RETRACE_* value or a taken port is reported before any server is started for nothing.
+    # A bad setting or a taken port is reported before any server is started for nothing.
+    target = load_target()
     try:
-        base = load_settings()
-    except SettingsError as exc:
+        base = target.user_settings()
+    except ValueError as exc:
         raise ServiceUnavailable(str(exc)) from None
     _check_port(args.host, args.port)
     with start_services(args.provider) as services:
-        settings = _service_settings(base, services.database_url, services.redis_url, args.data_dir)
+        plan = target.serve_plan(base, services.database_url, services.redis_url, args.data_dir)
         if services.provider != "external":
-            _forget_files_of_old_databases(settings, base)
+            _forget_files_of_old_databases(plan.fresh_dirs)
         print(f"lattice: {services.provider} service set {services.id}")
-        print(f"  RETRACE_DATABASE_URL={services.database_url}")
-        print(f"  RETRACE_REDIS_URL={services.redis_url}")
-        print(f"  data dir: {args.data_dir.resolve()}")
-        print(f"  mail (sign-in codes) goes to: {settings.mailer.removeprefix('maildir:')}/new")
+        for line in plan.notes:
+            print(line)
         if services.provider != "external":
             print("  the database lives as long as this command: Ctrl-C stops the service and the servers")
         sys.stdout.flush()
-        command = [sys.executable, "-m", "app.cli", "serve", "--host", args.host, "--port", str(args.port)]
-        env = {**os.environ, **settings_env(settings)}
-        code = _run_service(command, env)
+        env = {**os.environ, **plan.env}
+        code = _run_service(target.serve_command(args.host, args.port), env)
     if interrupts.shutting_down():
         print("lattice: stopped the service, then the servers", flush=True)
     return code

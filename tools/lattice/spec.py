@@ -18,12 +18,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tools.lattice.targeting import load_target
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT_PATH = REPO_ROOT / "openapi" / "retrace.json"
-
-# Placeholders: create_app() wires its parts lazily, so these are never connected to.
-_DUMMY_DATABASE_URL = "postgresql://spec@127.0.0.1:1/spec"
-_DUMMY_REDIS_URL = "redis://127.0.0.1:1/0"
 
 
 class SpecError(Exception):
@@ -32,14 +30,7 @@ class SpecError(Exception):
 
 def live_document() -> dict[str, Any]:
     """The OpenAPI document of the app as the code builds it now."""
-    from app.main import create_app
-    from app.settings import Settings
-
-    app = create_app(Settings(database_url=_DUMMY_DATABASE_URL, redis_url=_DUMMY_REDIS_URL))
-    try:
-        return app.openapi()
-    finally:
-        app.state.runtime.close()
+    return load_target().openapi_document()
 
 
 def render(document: dict[str, Any]) -> str:

@@ -157,8 +157,9 @@ def build(
 
 
 def importers(root: Path, package: str) -> dict[str, list[str]]:
-    """For each module of `package`, the test files that import it (`import app.x`, `from app.x import`,
-    `from app import x`): read from the test files' syntax, not from running them."""
+    """For each module of `package`, the test files that import it (`import <package>.x`,
+    `from <package>.x import`, `from <package> import x`): read from the test files' syntax, not from
+    running them."""
     import ast
 
     found: dict[str, set[str]] = {}

@@ -7,7 +7,7 @@ P95_GATE_MS = 150.0  # hard, at the reference load (below); a run above its scal
 P95_AIM_MS = 15.0  # the aim, printed
 CLIENTS = 8
 
-# The hard gate is load-scaled: the bare anchor (tools/lattice/perf/bare_app.py) measured p95 20.7-26.4 ms
+# The hard gate is load-scaled: the bare anchor (tests/perf/bare_app.py) measured p95 20.7-26.4 ms
 # under wrk (2 threads, 8 connections) on the quiet 2-core development machine. When this run's bare p95
 # is k times that, the machine is k times slower than the one the 150 ms budget was set on, and the gate
 # is 150 ms x k (never below 150 ms): a loaded machine does not fail it, a slower API still does.

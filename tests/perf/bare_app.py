@@ -5,7 +5,7 @@ API under test, written the way the FastAPI/SQLModel tutorial writes it: a sync 
 request from a plain engine. No auth, no domain. The perf suite reports every API figure as a ratio to
 this app's figures measured in the same run, so a loaded machine slows both sides alike.
 
-`python -m tools.lattice.perf.bare_app PORT` with the service's `RETRACE_*` environment.
+`python -m tests.perf.bare_app PORT` with the service's `RETRACE_*` environment.
 """
 
 # No `from __future__ import annotations`: FastAPI must see the route's dependency, a local function.
@@ -52,7 +52,7 @@ def create_bare_app() -> FastAPI:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1 or not argv[0].isdigit():
-        print("usage: python -m tools.lattice.perf.bare_app PORT", file=sys.stderr)
+        print("usage: python -m tests.perf.bare_app PORT", file=sys.stderr)
         return 2
     uvicorn.run(
         create_bare_app(),
