@@ -89,24 +89,30 @@ def read_tables(conn: Connection) -> list[TableShape]:
     return [shapes[name] for name in order]
 
 
-def _differs(table: TableShape) -> str:
+def _differs(table: TableShape, rows: int) -> str:
+    """True when the table's rows are not its twin's. Empty at the snapshot (most tables): any row."""
     t, s = _quote(table.name), table.twin
+    if rows == 0:
+        return f"EXISTS (SELECT 1 FROM {t})"
+    # As many rows, none outside the twin: the same rows (a key makes them distinct).
     return (
-        f"EXISTS (SELECT t::text FROM {t} t EXCEPT SELECT s::text FROM pg_temp.{s} s) "
-        f"OR EXISTS (SELECT s::text FROM pg_temp.{s} s EXCEPT SELECT t::text FROM {t} t)"
+        f"(SELECT count(*) FROM {t}) <> {rows} "
+        f"OR EXISTS (SELECT t::text FROM {t} t EXCEPT SELECT s::text FROM pg_temp.{s} s)"
     )
 
 
-def _remove_added(table: TableShape) -> str:
+def _remove_added(table: TableShape, rows: int) -> str:
     t, s = _quote(table.name), table.twin
-    if not table.primary_key:
+    if not table.primary_key or rows == 0:
         return f"DELETE FROM {t};"
     key = ", ".join(_quote(c) for c in table.primary_key)
     return f"DELETE FROM {t} WHERE ({key}) NOT IN (SELECT {key} FROM pg_temp.{s});"
 
 
-def _restore(table: TableShape) -> str:
+def _restore(table: TableShape, rows: int) -> str:
     t, s = _quote(table.name), table.twin
+    if rows == 0:
+        return "NULL;"  # nothing to put back
     columns = ", ".join(_quote(c) for c in table.columns)
     override = " OVERRIDING SYSTEM VALUE" if table.identity else ""
     if not table.primary_key:
@@ -130,26 +136,24 @@ def _restore(table: TableShape) -> str:
     return "\n    ".join(statements)
 
 
-def reset_function(tables: list[TableShape]) -> str:
-    """The pg_temp function that puts the schema back to its snapshot, returning the tables it touched."""
-    marks = "\n  ".join(
-        f"IF {_differs(table)} THEN touched := touched || {_literal(table.name)}::text; END IF;"
-        for table in tables
-    )
-    removals = "\n  ".join(
-        f"IF {_literal(table.name)} = ANY(touched) THEN {_remove_added(table)} END IF;"
-        for table in reversed(tables)
-    )
-    restores = "\n  ".join(
-        f"IF {_literal(table.name)} = ANY(touched) THEN\n    {_restore(table)}\n  END IF;" for table in tables
-    )
+def reset_function(tables: list[TableShape], rows: dict[str, int]) -> str:
+    """The pg_temp function that puts the schema back to its snapshot (`rows` per table), returning the
+    tables it touched."""
+    marks: list[str] = []
+    removals: list[str] = []
+    restores: list[str] = []
+    for table in tables:
+        name, count = _literal(table.name), rows[table.name]
+        marks.append(f"IF {_differs(table, count)} THEN touched := touched || {name}::text; END IF;")
+        # Added rows go children first, missing ones come back parents first.
+        removals.insert(0, f"IF {name} = ANY(touched) THEN {_remove_added(table, count)} END IF;")
+        restores.append(f"IF {name} = ANY(touched) THEN\n    {_restore(table, count)}\n  END IF;")
+    body = "\n  ".join([*marks, *removals, *restores])
     return f"""
 CREATE OR REPLACE FUNCTION pg_temp.lattice_reset() RETURNS text[] LANGUAGE plpgsql AS $fn$
 DECLARE touched text[] := '{{}}';
 BEGIN
-  {marks}
-  {removals}
-  {restores}
+  {body}
   RETURN touched;
 END
 $fn$
@@ -174,7 +178,13 @@ class Resetter:
         for table in self.tables:
             self._conn.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{table.twin}")
             self._conn.exec_driver_sql(f"CREATE TEMP TABLE {table.twin} AS TABLE {_quote(table.name)}")
-        self._conn.exec_driver_sql(reset_function(self.tables))
+        rows = {
+            table.name: int(
+                self._conn.exec_driver_sql(f"SELECT count(*) FROM pg_temp.{table.twin}").scalar_one()
+            )
+            for table in self.tables
+        }
+        self._conn.exec_driver_sql(reset_function(self.tables, rows))
 
     def reset(self) -> ResetResult:
         """Put back the snapshot, touching only the tables whose rows differ from it."""
