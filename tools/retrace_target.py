@@ -25,7 +25,7 @@ from app.openapi import operation_id
 from app.runtime import build_runtime
 from app.settings import Settings, load_settings
 from tools.lattice.accounts import Mailbox, SignedInUser
-from tools.lattice.target import AppUnderTest, ChainSpec, PlaneSpec, ServePlan
+from tools.lattice.target import AppUnderTest, ChainSpec, PlaneSpec, ServePlan, Target
 
 ENV_PREFIX = "RETRACE_"
 
@@ -185,4 +185,5 @@ class RetraceTarget:
         )
 
 
-TARGET = RetraceTarget()
+# Annotated so mypy checks, here, that RetraceTarget answers every question of the protocol.
+TARGET: Target = RetraceTarget()
