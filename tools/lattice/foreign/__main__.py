@@ -30,6 +30,12 @@ def pytest_command(config_path: Path, config: ForeignConfig, extra: list[str]) -
         "pytest",
         "-p",
         "tools.lattice.foreign.plugin",
+        # The target-mode plugins, should this environment see the lattice's entry points (its
+        # egg-info on PYTHONPATH): this suite brings its own fixtures, and the lattice's deps are not here.
+        "-p",
+        "no:lattice",
+        "-p",
+        "no:lattice-shards",
         f"--lattice-foreign-config={config_path}",
         "-p",
         "no:cacheprovider",
