@@ -7,7 +7,8 @@ field, so a case fails for the reason it names and no other.
 
 The same tables drive two suites: tests/unit/test_schema_tables.py checks each schema on its own (no
 server, fast), tests/integration checks that the service answers 422 over HTTP and stores nothing. A new
-rule is one row here, and both suites check it.
+rule is one row here, and both suites check it. MARKS_QUERY, the query of GET /v1/marks, is the route's
+parameters rather than a schema class: only the integration suite runs it.
 """
 
 from __future__ import annotations
@@ -152,4 +153,20 @@ OTP_VERIFY: Final = [
     case({**_verify, "code": "12345a"}, Refused("code"), "not-digits"),
     case({**_verify, "challenge_id": "42"}, Refused("challenge_id"), "challenge-not-uuid"),
     case({"code": _verify["code"]}, Refused("challenge_id"), "no-challenge"),
+]
+
+# GET /v1/marks?... (the cursor's own rules, which answer `invalid_cursor`, are in test_marks_pagination)
+MARKS_QUERY: Final = [
+    case({"limit": 1}, ACCEPTED, "limit-1"),
+    case({"limit": 100}, ACCEPTED, "limit-100"),
+    case({"status": "failed"}, ACCEPTED, "status"),
+    case({"tag": "x" * 40}, ACCEPTED, "tag-40-chars"),
+    case({"limit": 0}, Refused("limit"), "limit-0"),
+    case({"limit": 101}, Refused("limit"), "limit-101"),
+    case({"limit": -1}, Refused("limit"), "limit-negative"),
+    case({"limit": "ten"}, Refused("limit"), "limit-not-a-number"),
+    case({"status": "done"}, Refused("status"), "status-unknown"),
+    case({"tag": ""}, Refused("tag"), "tag-empty"),
+    case({"tag": "x" * 41}, Refused("tag"), "tag-41-chars"),
+    case({"cursor": "x" * 201}, Refused("cursor"), "cursor-201-chars"),
 ]
