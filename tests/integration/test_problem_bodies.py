@@ -6,10 +6,11 @@ wording, the `errors` of a validation problem and the headers a client acts on (
 Retry-After, Allow, Content-Range). Ids and timestamps are masked (tests/snapshots.py). A deliberate
 change of wording is reviewed as a snapshot diff: `nox -s integration -- --snapshot-update`.
 
-Not here: 431 (answered by the server before the app, tests/race), 500 `internal_error` (a bug: no
-request provokes one), 503 `service_busy` (every request slot of the pool held past its timeout) and
-`queue_unavailable` (a mark saved while the broker is down goes through the outbox instead). No route
-answers 403 (another user's object is a 404, like a missing one) or 415 (a body not JSON is a 422).
+Not here: 431 (written by app/server.py before the app: tests/unit/test_head_refusal.py), 500
+`internal_error` (a bug: no request provokes one), 503 `service_busy` (every request slot of the pool
+held past its timeout) and `queue_unavailable` (a mark saved while the broker is down goes through the
+outbox instead). No route answers 403 (another user's object is a 404, like a missing one) or 415 (a
+body not JSON is a 422).
 """
 
 from __future__ import annotations
