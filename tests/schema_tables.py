@@ -86,6 +86,12 @@ MARK_CREATE: Final = [
     case({**_mark, "tags": ["x" * 41]}, Refused("tags"), "long-tag"),
     case({**_mark, "tags": [f"t{i}" for i in range(21)]}, Refused("tags"), "21-tags"),
     case({**_mark, "tags": "not-a-list"}, Refused("tags"), "tags-not-list"),
+    # "İ" lower-cases to two code points: 40 of them make an 80-character tag.
+    case({**_mark, "tags": ["İ" * 40]}, Refused("tags"), "tag-too-long-once-lower-cased"),
+    # PostgreSQL text cannot hold U+0000 (tests/regression/test_text_fields_refuse_nul.py).
+    case({**_mark, "note": "a\x00b"}, Refused("note"), "nul-in-note"),
+    case({**_mark, "title": "a\x00b"}, Refused("title"), "nul-in-title"),
+    case({**_mark, "tags": ["a\x00b"]}, Refused("tags"), "nul-in-tag"),
     case({**_mark, "colour": "red"}, Refused("colour"), "unknown-field"),
 ]
 
@@ -98,6 +104,7 @@ MARK_PATCH: Final = [
     case({"url": "ftp://x.org"}, Refused("url"), "ftp"),
     case({"title": "t" * 301}, Refused("title"), "long-title"),
     case({"note": "n" * 10_001}, Refused("note"), "long-note"),
+    case({"note": "a\x00b"}, Refused("note"), "nul-in-note"),
     case({"tags": None}, Refused(None), "null-tags"),
     case({"tags": [f"t{i}" for i in range(21)]}, Refused("tags"), "21-tags"),
     case({"id": "0b4e9e1c-3a1d-4f57-9d1e-2d3c4b5a6978"}, Refused("id"), "read-only-id"),
@@ -127,6 +134,7 @@ TOKEN_CREATE: Final = [
     case({}, Refused("name"), "no-name"),
     case({**_token, "name": ""}, Refused("name"), "empty-name"),
     case({**_token, "name": "x" * 101}, Refused("name"), "long-name"),
+    case({**_token, "name": "a\x00b"}, Refused("name"), "nul-in-name"),
     case({**_token, "expires_in_days": 0}, Refused("expires_in_days"), "zero-days"),
     case({**_token, "expires_in_days": 366}, Refused("expires_in_days"), "too-many-days"),
     case({**_token, "scopes": ["all"]}, Refused("scopes"), "unknown-field"),
