@@ -14,15 +14,15 @@ from sqlmodel import Session, select
 
 from app.models import OtpChallenge, User
 from app.settings import Settings
-from tests.integration.flows import Json, assert_problem, assert_validation_problem, unique_email
+from tests.integration.flows import (
+    Json,
+    assert_problem,
+    assert_validation_problem,
+    request_code,
+    unique_email,
+)
 from tests.schema_tables import OTP_REQUEST, OTP_VERIFY, refused
 from tools.lattice.accounts import Mailbox, sign_in
-
-
-def request_code(api: httpx.Client, email: str) -> uuid.UUID:
-    response = api.post("/v1/auth/otp", json={"email": email})
-    assert response.status_code == 202, response.text
-    return uuid.UUID(response.json()["challenge_id"])
 
 
 def _verify(api: httpx.Client, challenge_id: uuid.UUID, code: str) -> httpx.Response:

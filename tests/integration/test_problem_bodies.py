@@ -26,9 +26,9 @@ from syrupy.assertion import SnapshotAssertion
 
 from app.main import create_app
 from app.settings import Settings
-from tests.integration.flows import assert_problem, create_mark, unique_email, upload
+from tests.integration.flows import assert_problem, create_mark, request_code, unique_email, upload
 from tests.snapshots import exchange, mask_volatile
-from tools.lattice.accounts import Mailbox, SignedInUser, request_code
+from tools.lattice.accounts import Mailbox, SignedInUser
 from tools.lattice.workerstate import WorkerLattice
 
 # Nothing listens on port 1: every connection of an app built with these fails at once.
