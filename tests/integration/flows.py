@@ -56,6 +56,13 @@ def assert_validation_problem(response: httpx.Response, *field_names: str) -> Js
     return body
 
 
+def request_code(client: httpx.Client, email: str) -> uuid.UUID:
+    """POST /v1/auth/otp; asserts 202 and returns the challenge id (the code goes to the mailbox)."""
+    response = client.post("/v1/auth/otp", json={"email": email})
+    assert response.status_code == 202, response.text
+    return uuid.UUID(response.json()["challenge_id"])
+
+
 def create_mark(client: httpx.Client, headers: Headers, **fields: Any) -> Json:
     """POST /v1/marks; asserts 201 and a Location naming the new mark."""
     if not fields:

@@ -8,19 +8,21 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
 from app.models import OtpChallenge, User
 from app.settings import Settings
-from tests.integration.flows import assert_problem, assert_validation_problem, unique_email
+from tests.integration.flows import (
+    Json,
+    assert_problem,
+    assert_validation_problem,
+    request_code,
+    unique_email,
+)
+from tests.schema_tables import OTP_REQUEST, OTP_VERIFY, refused
 from tools.lattice.accounts import Mailbox, sign_in
-
-
-def request_code(api: httpx.Client, email: str) -> uuid.UUID:
-    response = api.post("/v1/auth/otp", json={"email": email})
-    assert response.status_code == 202, response.text
-    return uuid.UUID(response.json()["challenge_id"])
 
 
 def _verify(api: httpx.Client, challenge_id: uuid.UUID, code: str) -> httpx.Response:
@@ -179,11 +181,16 @@ def test_codes_and_tokens_are_stored_only_as_sha256_digests(
             assert secret[12:] not in row_text
 
 
-def test_request_validation(api: httpx.Client) -> None:
-    assert_validation_problem(api.post("/v1/auth/otp", json={"email": "not-an-email"}), "email")
-    assert_validation_problem(api.post("/v1/auth/otp", json={}), "email")
-    bad_code = api.post("/v1/auth/otp/verify", json={"challenge_id": str(uuid.uuid4()), "code": "12345"})
-    assert_validation_problem(bad_code, "code")
+@pytest.mark.parametrize(("body", "field"), refused(OTP_REQUEST))
+def test_request_validation(api: httpx.Client, mailbox: Mailbox, body: Json, field: str) -> None:
+    sent = len(mailbox.messages())
+    assert_validation_problem(api.post("/v1/auth/otp", json=body), field)
+    assert len(mailbox.messages()) == sent, "a refused request sent a code"
+
+
+@pytest.mark.parametrize(("body", "field"), refused(OTP_VERIFY))
+def test_verify_validation(api: httpx.Client, body: Json, field: str) -> None:
+    assert_validation_problem(api.post("/v1/auth/otp/verify", json=body), field)
 
 
 def test_a_session_token_lives_its_ttl_then_is_refused(

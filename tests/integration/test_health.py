@@ -46,7 +46,3 @@ def test_readyz_names_only_what_is_down(lattice: WorkerLattice) -> None:
         body = assert_problem(client.get("/readyz"), 503, "not_ready")
     assert "redis" in body["detail"]
     assert "database" not in body["detail"]
-
-
-def test_unknown_path_is_a_problem(api: httpx.Client) -> None:
-    assert_problem(api.get("/v1/nothing-here"), 404, "not_found")

@@ -23,6 +23,7 @@ from tests.integration.flows import (
     paused,
     upload,
 )
+from tests.schema_tables import MARK_CREATE, MARK_PATCH, accepted, refused
 from tools.lattice.accounts import SignedInUser
 from tools.lattice.queue import DrainableWorker
 from tools.lattice.workerstate import WorkerLattice
@@ -53,15 +54,10 @@ def test_create_answers_the_mark_with_location_and_queues_ingestion(
     assert get_mark(api, user.headers, mark["id"]) == mark
 
 
-@pytest.mark.parametrize(
-    "fields",
-    [{"url": "http://example.org"}, {"note": "only a note"}, {"url": "HTTPS://EXAMPLE.ORG/x", "note": ""}],
-    ids=["url-only", "note-only", "upper-case-scheme"],
-)
-def test_url_or_note_is_enough(api: httpx.Client, user: SignedInUser, fields: Json) -> None:
+@pytest.mark.parametrize("fields", accepted(MARK_CREATE))
+def test_accepted_bodies_are_echoed(api: httpx.Client, user: SignedInUser, fields: Json) -> None:
     mark = create_mark(api, user.headers, **fields)
-    for key, value in fields.items():
-        assert mark[key] == value
+    assert {key: mark[key] for key in fields} == fields
 
 
 def test_tags_are_lower_cased_and_merged_in_first_seen_order(api: httpx.Client, user: SignedInUser) -> None:
@@ -75,59 +71,13 @@ def test_twenty_tags_after_merging_are_allowed(api: httpx.Client, user: SignedIn
     assert create_mark(api, user.headers, note="n", tags=tags)["tags"] == [f"t{i}" for i in range(20)]
 
 
-def test_limits_at_their_edges_are_accepted(api: httpx.Client, user: SignedInUser) -> None:
-    mark = create_mark(api, user.headers, note="n" * 10_000, title="t" * 300, tags=["x" * 40, "y"])
-    assert (len(mark["note"]), len(mark["title"])) == (10_000, 300)
-
-
-@pytest.mark.parametrize(
-    ("fields", "field"),
-    [
-        ({}, None),
-        ({"title": "no url, no note"}, None),
-        ({"url": None, "note": None}, None),
-        ({"url": "ftp://example.org/file"}, "url"),
-        ({"url": "javascript:alert(1)"}, "url"),
-        ({"url": "example.org/no-scheme"}, "url"),
-        ({"url": "https://"}, "url"),
-        ({"url": "https://exa mple.org/"}, "url"),
-        ({"url": "https://example.org:99999/"}, "url"),
-        ({"note": "n" * 10_001}, "note"),
-        ({"note": "n", "title": "t" * 301}, "title"),
-        ({"note": "n", "tags": [""]}, "tags"),
-        ({"note": "n", "tags": ["x" * 41]}, "tags"),
-        ({"note": "n", "tags": [f"t{i}" for i in range(21)]}, "tags"),
-        ({"note": "n", "tags": "not-a-list"}, "tags"),
-        ({"note": "n", "colour": "red"}, "colour"),
-    ],
-    ids=[
-        "empty",
-        "title-only",
-        "both-null",
-        "ftp",
-        "javascript",
-        "no-scheme",
-        "no-host",
-        "space-in-host",
-        "bad-port",
-        "long-note",
-        "long-title",
-        "empty-tag",
-        "long-tag",
-        "21-tags",
-        "tags-not-list",
-        "unknown-field",
-    ],
-)
+@pytest.mark.parametrize(("fields", "field"), refused(MARK_CREATE))
 def test_create_validation(
     api: httpx.Client, user: SignedInUser, lattice: WorkerLattice, fields: Json, field: str | None
 ) -> None:
     before = _queued(lattice)
     response = api.post("/v1/marks", json=fields, headers=user.headers)
-    if field is None:
-        assert_validation_problem(response)
-    else:
-        assert_validation_problem(response, field)
+    assert_validation_problem(response, *([field] if field else []))
     assert list_page(api, user.headers)["items"] == []
     assert _queued(lattice) == before, "a refused mark enqueued an ingestion"
 
@@ -175,18 +125,20 @@ def test_patch_url_bumps_the_version_and_enqueues(
     assert done["result"]["normalized_url"] == "https://example.org/two"
 
 
-@pytest.mark.parametrize(
-    ("changes", "field"),
-    [
-        ({"url": "ftp://x.org"}, "url"),
-        ({"title": "t" * 301}, "title"),
-        ({"note": "n" * 10_001}, "note"),
-        ({"tags": None}, None),
-        ({"tags": [f"t{i}" for i in range(21)]}, "tags"),
-        ({"id": str(uuid.uuid4())}, "id"),
-    ],
-    ids=["ftp", "long-title", "long-note", "null-tags", "21-tags", "read-only-id"],
-)
+@pytest.mark.parametrize("changes", accepted(MARK_PATCH))
+def test_accepted_patches_are_applied(api: httpx.Client, user: SignedInUser, changes: Json) -> None:
+    mark = create_mark(api, user.headers, url="https://example.org/", note="n")
+    patched = patch_mark(api, user.headers, mark["id"], **changes)
+    assert patched == {
+        **mark,
+        **changes,
+        "updated_at": patched["updated_at"],
+        "ingestion": patched["ingestion"],
+    }
+    assert get_mark(api, user.headers, mark["id"]) == patched
+
+
+@pytest.mark.parametrize(("changes", "field"), refused(MARK_PATCH))
 def test_patch_validation_leaves_the_mark_unchanged(
     api: httpx.Client, user: SignedInUser, changes: Json, field: str | None
 ) -> None:
@@ -234,7 +186,6 @@ def test_filter_by_status(api: httpx.Client, user: SignedInUser, worker: Drainab
         assert ids(status="pending") == [waiting["id"]]
         assert ids(status="failed") == []
         assert ids() == [waiting["id"], done["id"]]
-    assert_validation_problem(api.get("/v1/marks", params={"status": "done"}, headers=user.headers), "status")
 
 
 def test_marks_require_authentication(api: httpx.Client) -> None:

@@ -13,12 +13,14 @@ from sqlmodel import Session, select
 
 from app.models import Ingestion, Mark
 from tests.integration.flows import (
+    Json,
     assert_problem,
     assert_validation_problem,
     create_mark,
     list_page,
     walk_marks,
 )
+from tests.schema_tables import MARKS_QUERY, accepted, refused
 from tools.lattice.accounts import SignedInUser
 
 
@@ -167,9 +169,16 @@ def test_bad_cursor_is_422(api: httpx.Client, user: SignedInUser, cursor: str) -
     assert_problem(response, 422, code)
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "-1", "ten"])
-def test_limit_out_of_bounds_is_422(api: httpx.Client, user: SignedInUser, limit: str) -> None:
-    assert_validation_problem(api.get("/v1/marks", params={"limit": limit}, headers=user.headers), "limit")
+@pytest.mark.parametrize("query", accepted(MARKS_QUERY))
+def test_accepted_queries_list(api: httpx.Client, user: SignedInUser, query: Json) -> None:
+    mark = create_mark(api, user.headers, note="listed unless filtered", tags=["x" * 40])
+    listed = [m["id"] for m in list_page(api, user.headers, **query)["items"]]
+    assert listed == ([] if "status" in query else [mark["id"]])
+
+
+@pytest.mark.parametrize(("query", "field"), refused(MARKS_QUERY))
+def test_refused_queries_are_422(api: httpx.Client, user: SignedInUser, query: Json, field: str) -> None:
+    assert_validation_problem(api.get("/v1/marks", params=query, headers=user.headers), field)
 
 
 def test_limit_bounds_and_default(api: httpx.Client, user: SignedInUser, db: Session) -> None:
