@@ -5,10 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal, Self
-from urllib.parse import urlsplit
 
-from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from app.models import IngestionStatus
 
@@ -16,33 +22,45 @@ MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
 
 
-def _email(value: str) -> str:
-    # test_environment admits the reserved `.test` domain that the lattice's disposable users live in.
-    try:
-        checked = validate_email(value, check_deliverability=False, test_environment=True)
-    except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from None
-    return checked.normalized.lower()
+# The rules below are regular expressions so that the OpenAPI document states them exactly (as
+# `pattern`) and every client and generator sees the rule the service applies: nothing is refused that
+# the document admits. They are ECMA-262, Python and Rust-regex compatible (no lookarounds).
+
+# An email address: a dot-atom local part (RFC 5322 atext), `@`, two or more DNS labels (letters, digits,
+# inner hyphens; an internationalised domain in its punycode form). Stored lower-cased.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^{_ATEXT}+(\.{_ATEXT}+)*@{_LABEL}(\.{_LABEL})+$"
+
+# An absolute http(s) URL: scheme (any case), optional userinfo and an ASCII host (RFC 3986 userinfo
+# and reg-name characters: an internationalised host in its punycode form; no IPv6 literal), an optional
+# port 0-65535, then anything but whitespace and control characters.
+_NOT_TEXT = r"\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+URL_PATTERN = (
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9._~!$&'()*+,;=%:-]*@)?[A-Za-z0-9._~!$&'()*+,;=%-]+(:{_PORT}?)?"
+    rf"([/?#][^{_NOT_TEXT}]*)?$"
+)
 
 
-def _http_url(value: str) -> str:
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValueError("a URL may not contain whitespace or control characters")
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError as exc:
-        raise ValueError(f"not a valid URL: {exc}") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an absolute http(s) URL")
+def _lower(value: str) -> str:
+    return value.lower()
+
+
+def _whole_number(value: object) -> object:
+    # JSON Schema's `integer`, exactly: 227 and 227.0 are integers; `true` (lax mode took it as 1),
+    # 1.5 and "5" are not.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a whole number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be a whole number")
+        return int(value)
     return value
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold U+0000: letting it through turns a bad request into a 500 at INSERT.
-    if "\x00" in value:
-        raise ValueError("may not contain the NUL character (U+0000)")
-    return value
+# PostgreSQL text cannot hold U+0000: letting it through turns a bad request into a 500 at INSERT.
+NO_NUL_PATTERN = r"^[^\x00]*$"
 
 
 def _merge_tags(tags: list[str]) -> list[str]:
@@ -56,12 +74,22 @@ def _merge_tags(tags: list[str]) -> list[str]:
     return merged
 
 
-Email = Annotated[str, StringConstraints(min_length=3, max_length=320), AfterValidator(_email)]
-HttpUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048), AfterValidator(_http_url)]
-Title = Annotated[str, StringConstraints(max_length=300), AfterValidator(_no_nul)]
-Note = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_no_nul)]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TAG_LENGTH), AfterValidator(_no_nul)]
-Tags = Annotated[list[Tag], Field(max_length=200), AfterValidator(_merge_tags)]
+Email = Annotated[
+    str, StringConstraints(min_length=3, max_length=320, pattern=EMAIL_PATTERN), AfterValidator(_lower)
+]
+HttpUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=URL_PATTERN)]
+Title = Annotated[str, StringConstraints(max_length=300, pattern=NO_NUL_PATTERN)]
+Note = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_NUL_PATTERN)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TAG_LENGTH, pattern=NO_NUL_PATTERN)]
+Tags = Annotated[
+    list[Tag],
+    Field(
+        max_length=200,
+        description=f"Merged case-insensitively (stored lower-cased, duplicates dropped): at most "
+        f"{MAX_TAGS} distinct tags, each at most {MAX_TAG_LENGTH} characters once lower-cased.",
+    ),
+    AfterValidator(_merge_tags),
+]
 OtpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 
 _strict = ConfigDict(extra="forbid")
@@ -101,14 +129,15 @@ class SessionOut(BaseModel):
 # ---- users
 class UserPatch(BaseModel):
     model_config = _strict
-    display_name: Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValidator(_no_nul)]
+    display_name: Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=NO_NUL_PATTERN)]
 
 
 # ---- tokens
 class TokenCreate(BaseModel):
     model_config = _strict
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_no_nul)]
-    expires_in_days: Annotated[int, Field(ge=1, le=365)] | None = None
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NO_NUL_PATTERN)]
+    # The bounds before the validator, or pydantic writes them into the document as unknown keywords.
+    expires_in_days: Annotated[int, Field(ge=1, le=365), BeforeValidator(_whole_number)] | None = None
 
 
 class TokenOut(BaseModel):
@@ -131,7 +160,14 @@ class TokenCreated(BaseModel):
 
 # ---- marks
 class MarkCreate(BaseModel):
-    model_config = _strict
+    # The url-or-note rule, stated in the document too: one of the two present and not null.
+    model_config = ConfigDict(
+        extra="forbid",
+        # `properties` checks only the keys present, so this matches a body whose url and note are each
+        # absent or null: exactly what is refused. (An `anyOf` of two `required` branches says the same,
+        # but openapi-python-client then splits MarkCreate into two models that lose the other fields.)
+        json_schema_extra={"not": {"properties": {"url": {"type": "null"}, "note": {"type": "null"}}}},
+    )
     url: HttpUrl | None = None
     title: Title | None = None
     note: Note | None = None
@@ -151,13 +187,8 @@ class MarkPatch(BaseModel):
     url: HttpUrl | None = None
     title: Title | None = None
     note: Note | None = None
-    tags: Tags | None = None
-
-    @model_validator(mode="after")
-    def _tags_not_null(self) -> Self:
-        if "tags" in self.model_fields_set and self.tags is None:
-            raise ValueError("tags may be an empty list, not null")
-        return self
+    # May be left out, may not be null (an empty list clears the tags): the schema is the array alone.
+    tags: Tags = None  # type: ignore[assignment]  # absent means unchanged; a default is not validated
 
 
 class AttachmentOut(BaseModel):

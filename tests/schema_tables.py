@@ -80,6 +80,12 @@ MARK_CREATE: Final = [
     case({**_mark, "url": "https://"}, Refused("url"), "no-host"),
     case({**_mark, "url": "https://exa mple.org/"}, Refused("url"), "space-in-host"),
     case({**_mark, "url": "https://example.org:99999/"}, Refused("url"), "bad-port"),
+    case({**_mark, "url": "https://example.org:65535/"}, ACCEPTED, "highest-port"),
+    case({**_mark, "url": "https://example.org:65536/"}, Refused("url"), "port-past-65535"),
+    case({**_mark, "url": "https://xn--r8jz45g.jp/ü?q=1"}, ACCEPTED, "punycode-host-unicode-path"),
+    case({**_mark, "url": "https://例え.jp/"}, Refused("url"), "unicode-host"),
+    case({**_mark, "url": "http://[::1]/"}, Refused("url"), "ipv6-literal"),
+    case({**_mark, "url": "https://example.org/\u00a0"}, Refused("url"), "no-break-space"),
     case({**_mark, "note": "n" * 10_001}, Refused("note"), "long-note"),
     case({**_mark, "title": "t" * 301}, Refused("title"), "long-title"),
     case({**_mark, "tags": [""]}, Refused("tags"), "empty-tag"),
@@ -105,7 +111,7 @@ MARK_PATCH: Final = [
     case({"title": "t" * 301}, Refused("title"), "long-title"),
     case({"note": "n" * 10_001}, Refused("note"), "long-note"),
     case({"note": "a\x00b"}, Refused("note"), "nul-in-note"),
-    case({"tags": None}, Refused(None), "null-tags"),
+    case({"tags": None}, Refused("tags"), "null-tags"),
     case({"tags": [f"t{i}" for i in range(21)]}, Refused("tags"), "21-tags"),
     case({"id": "0b4e9e1c-3a1d-4f57-9d1e-2d3c4b5a6978"}, Refused("id"), "read-only-id"),
 ]
@@ -137,6 +143,9 @@ TOKEN_CREATE: Final = [
     case({**_token, "name": "a\x00b"}, Refused("name"), "nul-in-name"),
     case({**_token, "expires_in_days": 0}, Refused("expires_in_days"), "zero-days"),
     case({**_token, "expires_in_days": 366}, Refused("expires_in_days"), "too-many-days"),
+    # Lax mode took `true` as 1 day: a boolean is not a number of days.
+    case({**_token, "expires_in_days": True}, Refused("expires_in_days"), "boolean-days"),
+    case({**_token, "expires_in_days": 1.5}, Refused("expires_in_days"), "fractional-days"),
     case({**_token, "scopes": ["all"]}, Refused("scopes"), "unknown-field"),
 ]
 
@@ -148,6 +157,10 @@ OTP_REQUEST: Final = [
     case({}, Refused("email"), "missing"),
     case({"email": "a@b"}, Refused("email"), "too-short"),
     case({"email": 5}, Refused("email"), "not-a-string"),
+    case({"email": "a.b+tag@sub.example.test"}, ACCEPTED, "dot-atom-and-subdomain"),
+    case({"email": "a..b@example.test"}, Refused("email"), "double-dot"),
+    case({"email": "pérson@example.test"}, Refused("email"), "non-ascii-local-part"),
+    case({"email": "a@-example.test"}, Refused("email"), "label-starts-with-hyphen"),
     case({"email": "a@example.test", "name": "x"}, Refused("name"), "unknown-field"),
 ]
 

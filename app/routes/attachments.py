@@ -26,8 +26,15 @@ router = APIRouter(prefix="/v1/marks/{mark_id}/attachment", tags=["attachments"]
 _BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
 # Any media type is stored as sent; application/octet-stream is listed first because generated clients
 # (openapi-python-client) skip an operation whose only body type is the `*/*` wildcard.
+# Not required: an empty body (`Content-Length: 0`) is a valid 0-byte attachment (docs/api.md), and a
+# document that required a body would call that request a violation.
 _UPLOAD_BODY = {
-    "requestBody": {"required": True, "content": {"application/octet-stream": _BINARY, "*/*": _BINARY}}
+    "requestBody": {
+        "required": False,
+        "description": "The attachment's bytes, sent with a Content-Length; an empty body stores a "
+        "0-byte attachment.",
+        "content": {"application/octet-stream": _BINARY, "*/*": _BINARY},
+    }
 }
 
 

@@ -17,7 +17,7 @@ from app.marks import ingestion_of, load, owned_mark, rows_query, start_new_vers
 from app.models import Attachment, Ingestion, IngestionStatus, Mark, User
 from app.problems import Problem, ValidationErrorItem
 from app.routes.responses import errors
-from app.schemas import MarkCreate, MarkOut, MarkPage, MarkPatch
+from app.schemas import NO_NUL_PATTERN, MarkCreate, MarkOut, MarkPage, MarkPatch
 
 router = APIRouter(prefix="/v1/marks", tags=["marks"])
 
@@ -52,9 +52,17 @@ async def list_marks(
     runtime: RuntimeDep,
     credentials: BearerDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor_: Annotated[str | None, Query(alias="cursor", max_length=200)] = None,
+    cursor_: Annotated[
+        str | None,
+        Query(
+            alias="cursor",
+            max_length=200,
+            description="Opaque: a page's `next_cursor`, as this service issued it; any other value "
+            "is a 422 `invalid_cursor`.",
+        ),
+    ] = None,
     # PostgreSQL text cannot hold NUL: refused here (422), not by the database (500).
-    tag: Annotated[str | None, Query(min_length=1, max_length=40, pattern=r"^[^\x00]*$")] = None,
+    tag: Annotated[str | None, Query(min_length=1, max_length=40, pattern=NO_NUL_PATTERN)] = None,
     status_: Annotated[IngestionStatus | None, Query(alias="status")] = None,
 ) -> Response:
     def read(session: Session, user: User) -> MarkPage:

@@ -4,8 +4,9 @@ opinion on the contract suite.
 A service set of its own, a fresh schema, uvicorn and a `retrace worker` in subprocesses, a user signed
 in through the real OTP flow (code read from the Maildir). schemathesis gets the *session* token: an API
 token would be revoked by its stateful phase (it finds ids via GET /v1/tokens), and `users-delete-me` is
-excluded because it ends the account mid-run. Prints cases/s and failures, and the contract suite's own
-cases/s from logs/contract-cases.jsonl when a run left one.
+excluded because it ends the account mid-run. The gate (tools/lattice/peergate.py) fails the command on
+a failure openapi/peer-allowlist.toml does not list and on a listed one that no longer occurs. Figures go
+to logs/peer.json, ours beside schemathesis' (from logs/contract-cases.jsonl, when a contract run left it).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tools.lattice.accounts import Mailbox, sign_in
 from tools.lattice.isolation import Plane, record_run
 from tools.lattice.livestack import start_live_stack
 from tools.lattice.naming import WorkerNames, new_run_id
+from tools.lattice.peergate import ALLOWLIST, AllowlistError, failures, judge, load_allowlist
 from tools.lattice.services import start_services
 from tools.lattice.spec import DOCUMENT_PATH
 
@@ -78,12 +80,15 @@ def _summary(output: str) -> dict[str, Any]:
     match = re.search(r"(\d+) generated", output)
     if match:
         figures["cases"] = int(match.group(1))
-    figures["failures"] = re.findall(r"^\s*❌ (ST\d+ .+?): (\d+)$", output, flags=re.MULTILINE)
     return figures
 
 
 def run_peer(args: argparse.Namespace) -> int:
     _check_version()
+    try:
+        allowed = load_allowlist(Path(args.allowlist))
+    except AllowlistError as exc:
+        raise SystemExit(str(exc)) from None
     logs = Path(args.logs)
     logs.mkdir(parents=True, exist_ok=True)
     with start_services() as services:
@@ -127,25 +132,41 @@ def run_peer(args: argparse.Namespace) -> int:
     output = done.stdout + done.stderr
     (logs / "peer.txt").write_text(output)
     sys.stdout.write(output)
-    figures = _summary(output)
-    cases = figures.get("cases", 0)
-    print("\npeer: ---- schemathesis vs the contract suite")
+    cases = _summary(output).get("cases", 0)
+    verdict = judge(failures(output), allowed)
+    print("\npeer: ---- schemathesis vs the document's allowlist and the contract suite")
     rate = cases / elapsed if elapsed else 0.0
     print(f"peer: schemathesis {cases} cases in {elapsed:.1f}s = {rate:.1f} cases/s (exit {done.returncode})")
-    for name, count in figures["failures"]:
-        print(f"peer:   {name}: {count}")
+    for check, operation in verdict.allowlisted:
+        print(f"peer:   allowlisted {check} {operation}")
+    for check, operation in verdict.unlisted:
+        print(f"peer:   NOT ALLOWLISTED {check} {operation}: fix the document or the service, or list it")
+    for entry in verdict.stale:
+        print(f"peer:   STALE allowlist entry {entry.check} {entry.operation}: it no longer fails; remove it")
     mine = ours(logs)
     if mine:
         print(
             f"peer: contract suite (run {mine['run']}, {mine['workers']} worker(s)) {mine['cases']} cases, "
-            f"{mine['cases_per_s_busy']:.1f} cases/s per worker while sending, "
-            f"{mine['cases_per_s_wall']:.1f} cases/s over its wall time; {mine['failures']} failing case(s)"
+            f"{mine['cases_per_s_wall']:.1f} cases/s over its wall time "
+            f"({mine['cases_per_s_busy']:.1f} per worker while sending); {mine['failures']} failing case(s)"
         )
     else:
         print("peer: no logs/contract-cases.jsonl yet: run `nox -s contract` for our side of the figures")
-    peer = {"cases": cases, "seconds": elapsed, "exit": done.returncode, "failures": figures["failures"]}
-    (logs / "peer.json").write_text(json.dumps({"schemathesis": peer, "ours": mine}))
-    return done.returncode
+    figures = {
+        "cases": cases,
+        "seconds": round(elapsed, 3),
+        "cases_per_s": round(rate, 2),
+        "failures": len(verdict.unlisted) + len(verdict.allowlisted),
+        "allowlisted": len(verdict.allowlisted),
+        "unlisted": [f"{check} {operation}" for check, operation in verdict.unlisted],
+        "stale": [f"{entry.check} {entry.operation}" for entry in verdict.stale],
+        "exit": done.returncode,
+        "lattice_cases": mine["cases"] if mine else None,
+        "lattice_cases_per_s": round(mine["cases_per_s_wall"], 2) if mine else None,
+    }
+    (logs / "peer.json").write_text(json.dumps(figures) + "\n")
+    print(f"peer: gate {'passed' if verdict.passed else 'FAILED'}; figures in {logs / 'peer.json'}")
+    return 0 if verdict.passed else 1
 
 
 def add_peer_commands(subparsers: Any) -> None:
@@ -154,5 +175,6 @@ def add_peer_commands(subparsers: Any) -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument("--logs", default="logs")
+    parser.add_argument("--allowlist", default=str(ALLOWLIST), help="reviewed failures, each with a reason")
     parser.add_argument("extra", nargs="*", help="more schemathesis options, after --")
     parser.set_defaults(handler=run_peer)

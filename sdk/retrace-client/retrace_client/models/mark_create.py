@@ -15,7 +15,8 @@ class MarkCreate:
     """
     Attributes:
         note (None | str | Unset):
-        tags (list[str] | Unset):
+        tags (list[str] | Unset): Merged case-insensitively (stored lower-cased, duplicates dropped): at most 20
+            distinct tags, each at most 40 characters once lower-cased.
         title (None | str | Unset):
         url (None | str | Unset):
     """

@@ -16,13 +16,14 @@ class MarkPatch:
 
     Attributes:
         note (None | str | Unset):
-        tags (list[str] | None | Unset):
+        tags (list[str] | Unset): Merged case-insensitively (stored lower-cased, duplicates dropped): at most 20
+            distinct tags, each at most 40 characters once lower-cased.
         title (None | str | Unset):
         url (None | str | Unset):
     """
 
     note: None | str | Unset = UNSET
-    tags: list[str] | None | Unset = UNSET
+    tags: list[str] | Unset = UNSET
     title: None | str | Unset = UNSET
     url: None | str | Unset = UNSET
 
@@ -33,13 +34,8 @@ class MarkPatch:
         else:
             note = self.note
 
-        tags: list[str] | None | Unset
-        if isinstance(self.tags, Unset):
-            tags = UNSET
-        elif isinstance(self.tags, list):
-            tags = self.tags
-
-        else:
+        tags: list[str] | Unset = UNSET
+        if not isinstance(self.tags, Unset):
             tags = self.tags
 
         title: None | str | Unset
@@ -81,22 +77,7 @@ class MarkPatch:
 
         note = _parse_note(d.pop("note", UNSET))
 
-        def _parse_tags(data: object) -> list[str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tags_type_0 = cast(list[str], data)
-
-                return tags_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
-
-        tags = _parse_tags(d.pop("tags", UNSET))
+        tags = cast(list[str], d.pop("tags", UNSET))
 
         def _parse_title(data: object) -> None | str | Unset:
             if data is None:

@@ -9,13 +9,13 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.attachment_out import AttachmentOut
 from ...models.problem import Problem
-from ...types import File, Response
+from ...types import UNSET, File, Response, Unset
 
 
 def _get_kwargs(
     mark_id: UUID,
     *,
-    body: File,
+    body: File | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -26,7 +26,8 @@ def _get_kwargs(
         ),
     }
 
-    _kwargs["content"] = body.payload
+    if not isinstance(body, Unset):
+        _kwargs["content"] = body.payload
     headers["Content-Type"] = "application/octet-stream"
 
     _kwargs["headers"] = headers
@@ -92,13 +93,13 @@ def sync_detailed(
     mark_id: UUID,
     *,
     client: AuthenticatedClient,
-    body: File,
+    body: File | Unset = UNSET,
 ) -> Response[AttachmentOut | Problem]:
     """Store the request body as the mark's attachment
 
     Args:
         mark_id (UUID):
-        body (File):
+        body (File | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -124,13 +125,13 @@ def sync(
     mark_id: UUID,
     *,
     client: AuthenticatedClient,
-    body: File,
+    body: File | Unset = UNSET,
 ) -> AttachmentOut | Problem | None:
     """Store the request body as the mark's attachment
 
     Args:
         mark_id (UUID):
-        body (File):
+        body (File | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -151,13 +152,13 @@ async def asyncio_detailed(
     mark_id: UUID,
     *,
     client: AuthenticatedClient,
-    body: File,
+    body: File | Unset = UNSET,
 ) -> Response[AttachmentOut | Problem]:
     """Store the request body as the mark's attachment
 
     Args:
         mark_id (UUID):
-        body (File):
+        body (File | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -181,13 +182,13 @@ async def asyncio(
     mark_id: UUID,
     *,
     client: AuthenticatedClient,
-    body: File,
+    body: File | Unset = UNSET,
 ) -> AttachmentOut | Problem | None:
     """Store the request body as the mark's attachment
 
     Args:
         mark_id (UUID):
-        body (File):
+        body (File | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

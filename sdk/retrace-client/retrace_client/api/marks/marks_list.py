@@ -105,7 +105,8 @@ def sync_detailed(
 
     Args:
         limit (int | Unset):  Default: 20.
-        cursor (None | str | Unset):
+        cursor (None | str | Unset): Opaque: a page's `next_cursor`, as this service issued it;
+            any other value is a 422 `invalid_cursor`.
         tag (None | str | Unset):
         status (IngestionStatus | None | Unset):
 
@@ -143,7 +144,8 @@ def sync(
 
     Args:
         limit (int | Unset):  Default: 20.
-        cursor (None | str | Unset):
+        cursor (None | str | Unset): Opaque: a page's `next_cursor`, as this service issued it;
+            any other value is a 422 `invalid_cursor`.
         tag (None | str | Unset):
         status (IngestionStatus | None | Unset):
 
@@ -176,7 +178,8 @@ async def asyncio_detailed(
 
     Args:
         limit (int | Unset):  Default: 20.
-        cursor (None | str | Unset):
+        cursor (None | str | Unset): Opaque: a page's `next_cursor`, as this service issued it;
+            any other value is a 422 `invalid_cursor`.
         tag (None | str | Unset):
         status (IngestionStatus | None | Unset):
 
@@ -212,7 +215,8 @@ async def asyncio(
 
     Args:
         limit (int | Unset):  Default: 20.
-        cursor (None | str | Unset):
+        cursor (None | str | Unset): Opaque: a page's `next_cursor`, as this service issued it;
+            any other value is a 422 `invalid_cursor`.
         tag (None | str | Unset):
         status (IngestionStatus | None | Unset):
 

@@ -1,0 +1,80 @@
+"""The peer gate's judgement: unlisted failures and stale entries fail it; every entry has a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.lattice.peergate import ALLOWLIST, Allowed, AllowlistError, failures, judge, load_allowlist
+
+OUTPUT = """\
+=================================== FAILURES ===================================
+________________________________ GET /v1/marks _________________________________
+1. Test Case ID: r41cEJ
+
+- ST202 Schema-valid request rejected
+
+    Valid data should have been accepted
+__________________________ PATCH /v1/marks/{mark_id} ___________________________
+1. Test Case ID: iw2l40
+
+- ST202 Schema-valid request rejected
+________________________________ Stateful tests ________________________________
+1. Test Case ID: RJsuyH
+
+- ST302 Created resource not found
+=================================== WARNINGS ===================================
+- ST999 not a failure: after the section
+"""
+
+
+def test_failures_are_read_per_operation_from_the_failures_section() -> None:
+    assert failures(OUTPUT) == {
+        ("ST202", "GET /v1/marks"),
+        ("ST202", "PATCH /v1/marks/{mark_id}"),
+        ("ST302", "Stateful tests"),
+    }
+
+
+def test_unlisted_failures_and_stale_entries_fail_the_gate() -> None:
+    allowed = [
+        Allowed("ST202", "GET /v1/marks", "opaque cursor"),
+        Allowed("ST201", "POST /v1/tokens", "fixed since"),
+        Allowed("ST302", "Stateful tests", "inference", sometimes=True),
+        Allowed("ST110", "Stateful tests", "random", sometimes=True),
+    ]
+    verdict = judge(failures(OUTPUT), allowed)
+    assert verdict.unlisted == [("ST202", "PATCH /v1/marks/{mark_id}")]
+    assert [(e.check, e.operation) for e in verdict.stale] == [("ST201", "POST /v1/tokens")]
+    assert verdict.allowlisted == [("ST202", "GET /v1/marks"), ("ST302", "Stateful tests")]
+    assert not verdict.passed
+
+
+def test_a_run_with_only_listed_failures_passes() -> None:
+    found = {("ST202", "GET /v1/marks")}
+    assert judge(found, [Allowed("ST202", "GET /v1/marks", "opaque cursor")]).passed
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ('[[allow]]\ncheck = "ST202"\noperation = "GET /v1/marks"\n', "entry 1 lacks reason"),
+        ('[[allow]]\ncheck = "ST202"\nreason = "r"\n', "entry 1 lacks operation"),
+        ('[[allow]]\ncheck = "ST1"\noperation = "o"\nreason = "r"\nsometimes = "yes"\n', "true or false"),
+        ("[[allow]\n", "cannot read"),
+    ],
+)
+def test_a_bad_allowlist_is_one_line(tmp_path: Path, body: str, says: str) -> None:
+    path = tmp_path / "allow.toml"
+    path.write_text(body)
+    with pytest.raises(AllowlistError) as raised:
+        load_allowlist(path)
+    assert says in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_the_committed_allowlist_gives_every_entry_a_reason() -> None:
+    entries = load_allowlist(Path(__file__).resolve().parents[2] / ALLOWLIST)
+    assert entries
+    assert all(len(entry.reason) > 40 for entry in entries)
