@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from app.settings import Settings
+from app.settings import Settings, SettingsError, load_settings
 
 # (setting, lowest accepted, first refused below it); `None` where only the lower bound exists
 BOUNDS: dict[str, tuple[Any, Any]] = {
@@ -109,3 +109,19 @@ def test_every_setting_is_described_for_operators() -> None:
     for name in ("database_url", "redis_url", "mailer", "blob_dir"):
         assert fields[name].description, name
     assert "smtp://" in (fields["mailer"].description or "")
+
+
+def test_the_environment_is_read_under_the_retrace_prefix_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RETRACE_MAX_UPLOAD_BYTES", "4096")
+    monkeypatch.setenv("WORKER_THREADS", "7")  # unprefixed: somebody else's variable
+    settings = load_settings()
+    assert settings.max_upload_bytes == 4096
+    assert settings.worker_threads == Settings.model_fields["worker_threads"].default
+
+
+def test_a_bad_environment_value_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RETRACE_MAX_UPLOAD_BYTES", "0")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert str(raised.value).startswith("retrace: RETRACE_MAX_UPLOAD_BYTES: ")
+    assert "\n" not in str(raised.value)
