@@ -8,19 +8,19 @@ from app.worker import start_background
 from tools.lattice import WorkerLattice
 
 
-def test_the_ingestion_actor_is_cut_after_a_minute_and_backs_off_as_set(lattice: WorkerLattice) -> None:
-    options = lattice.runtime.ingestion.actor.options
-    assert options["time_limit"] == 60_000
-    assert options["min_backoff"] == lattice.settings.ingest_min_backoff_ms
-    assert options["max_backoff"] == lattice.settings.ingest_max_backoff_ms
-
-
-def test_the_background_worker_takes_threads_and_prefetch_from_the_settings(lattice: WorkerLattice) -> None:
+def test_the_worker_process_parts_follow_the_settings(lattice: WorkerLattice) -> None:
     # A queue of its own, so it does not consume this xdist worker's messages.
     settings = lattice.plane.settings(
         queue_suffix=f"{lattice.plane.names.queue_suffix}_bg", worker_threads=3, worker_prefetch=5
     )
     runtime = build_runtime(settings)
+    # The actor is cut after a minute and backs off as set.
+    options = runtime.ingestion.actor.options
+    assert options["time_limit"] == 60_000
+    assert (options["min_backoff"], options["max_backoff"]) == (
+        settings.ingest_min_backoff_ms,
+        settings.ingest_max_backoff_ms,
+    )
     background = start_background(runtime)
     try:
         assert background.worker.worker_threads == 3
@@ -29,3 +29,4 @@ def test_the_background_worker_takes_threads_and_prefetch_from_the_settings(latt
     finally:
         background.stop()
         runtime.close()
+    assert not background.requeue._thread.is_alive(), "the requeue loop outlived stop()"

@@ -30,4 +30,4 @@ _SCOPE = {"type": "http", "method": "GET", "path": "/x", "headers": [], "query_s
 def test_status_to_code(status: int, code: str) -> None:
     response = asyncio.run(problems._on_http_exception(Request(_SCOPE), HTTPException(status)))
     assert response.status_code == status
-    assert json.loads(response.body)["code"] == code
+    assert json.loads(bytes(response.body))["code"] == code

@@ -6,6 +6,7 @@ Pure logic: Settings(...) is built from keyword arguments, no environment and no
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +37,7 @@ BOUNDS: dict[str, tuple[Any, Any]] = {
 
 DEFAULTS: dict[str, Any] = {
     "mailer": "maildir:.retrace/mail",
+    "blob_dir": Path(".retrace/blobs"),
     "max_upload_bytes": 10 * 1024 * 1024,
     "max_header_bytes": 64 * 1024,
     "session_ttl_seconds": 24 * 3600,

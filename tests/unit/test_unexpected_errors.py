@@ -29,7 +29,7 @@ def test_an_unexpected_error_is_logged_with_its_traceback(caplog: pytest.LogCapt
     with caplog.at_level(logging.ERROR, logger="retrace.problems"):
         response = asyncio.run(problems._on_unexpected(Request(_SCOPE), error))
     assert response.status_code == 500
-    assert json.loads(response.body)["code"] == "internal_error"
+    assert json.loads(bytes(response.body))["code"] == "internal_error"
     [record] = [r for r in caplog.records if r.name == "retrace.problems"]
     assert record.getMessage() == "unhandled error"
     assert record.exc_info is not None
