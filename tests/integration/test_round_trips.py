@@ -47,6 +47,14 @@ def test_statements_per_operation(
         "patch-mark (title)": lambda: _expect(
             api.patch(f"/v1/marks/{first}", json={"title": "t"}, headers=user.headers), 200
         ),
+        "upload-attachment (1 KiB, and enqueue)": lambda: _expect(
+            api.put(
+                f"/v1/marks/{first}/attachment",
+                content=b"x" * 1024,
+                headers={**user.headers, "Content-Type": "text/plain"},
+            ),
+            200,
+        ),
         "create-mark (and enqueue)": lambda: _expect(
             api.post("/v1/marks", json={"url": "https://example.org/new"}, headers=user.headers), 201
         ),
