@@ -65,8 +65,13 @@ class Problem(Exception):
         self.errors = errors
 
 
+# Every 401 carries a challenge (RFC 9110, 15.5.2), the OTP verification's `otp_invalid` too: the scheme a
+# client authenticates with here is Bearer, whichever credential was refused.
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
 def unauthenticated(detail: str = "a valid bearer token is required") -> Problem:
-    return Problem(401, "unauthenticated", detail, headers={"WWW-Authenticate": "Bearer"})
+    return Problem(401, "unauthenticated", detail, headers=BEARER_CHALLENGE)
 
 
 def not_found(what: str = "resource") -> Problem:

@@ -181,7 +181,10 @@ class MarkCreate(BaseModel):
 
 
 class MarkPatch(BaseModel):
-    """Only the fields present are changed; an explicit null clears a field."""
+    """Only the fields present are changed; an explicit null clears a field. A mark keeps a url or a note:
+    a patch that would leave it with neither (clearing the url of a mark that has no note, the note of one
+    that has no url, or both at once) is a 422 `url_or_note_required`. The stored mark decides, so no
+    schema keyword states it."""
 
     model_config = _strict
     url: HttpUrl | None = None

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.auth.hashing import digest, matches
 from app.models import OtpChallenge, User
-from app.problems import Problem
+from app.problems import BEARER_CHALLENGE, Problem
 
 CODE_TTL = timedelta(minutes=10)
 RATE_WINDOW = timedelta(minutes=15)
@@ -54,7 +54,9 @@ def verify(session: Session, challenge_id: uuid.UUID, code: str, now: datetime) 
     challenge = session.exec(
         select(OtpChallenge).where(OtpChallenge.id == challenge_id).with_for_update()
     ).first()
-    invalid = Problem(401, "otp_invalid", "the code is wrong, expired or already used")
+    invalid = Problem(
+        401, "otp_invalid", "the code is wrong, expired or already used", headers=BEARER_CHALLENGE
+    )
     if challenge is None:
         raise invalid
     if challenge.failed_attempts >= MAX_WRONG_CODES:

@@ -1,7 +1,7 @@
 """Contract suite settings: the Hypothesis profile (example database per xdist worker under the run's
 dir, moderate example counts), a printed seed for reruns, and the per-worker case counter.
 
-- `--contract-examples N` sets max_examples (default 12) when the suite is run as `pytest tests/contract`.
+- `--contract-examples N` sets max_examples (default 24) when the suite is run as `pytest tests/contract`.
 - The seed is printed in the header and in every failure; `--hypothesis-seed=<seed>` replays a run.
 """
 
@@ -16,17 +16,21 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, core, settings
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
+from tests.contract.world import World
+from tools.lattice.accounts import Mailbox
 from tools.lattice.contract import COUNTER
-from tools.lattice.plugin import current_run, current_worker_names
+from tools.lattice.plugin import current_run, current_worker_names, logs_dir
 from tools.lattice.sdk import SDK_DIR
 
-DEFAULT_EXAMPLES = 12
+DEFAULT_EXAMPLES = 24
 
 CASES_FILE = "contract-cases.jsonl"  # read by `tools.lattice peer`
+STARTED: float | None = None  # when the controller configured the run
 
 
 class WorkerExampleDatabase(ExampleDatabase):
@@ -105,9 +109,28 @@ def pytest_configure(config: pytest.Config) -> None:
     seed = str(config.option.hypothesis_seed)
     core.global_force_seed = int(seed) if seed.isdigit() else seed  # type: ignore[assignment]
     if not workerinput and not config.option.collectonly:
+        global STARTED
+        STARTED = time.perf_counter()
         # The controller starts the case file afresh: it holds this run's lines only (one per worker).
-        logs = Path(str(config.getoption("--lattice-logs", default="logs")))
-        (logs / CASES_FILE).unlink(missing_ok=True)
+        (logs_dir(config) / CASES_FILE).unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The run's cases (every xdist worker's), failures and cases/s since the controller configured."""
+    run = current_run()
+    if hasattr(config, "workerinput") or run is None or STARTED is None:
+        return
+    path = logs_dir(config) / CASES_FILE
+    lines = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    mine = [line for line in lines if line["run"] == run.run_id]
+    if not mine:
+        return
+    cases, failing = sum(line["cases"] for line in mine), sum(line["failures"] for line in mine)
+    wall = time.perf_counter() - STARTED
+    terminalreporter.write_line(
+        f"contract: {cases} cases ({failing} failing) from {len(mine)} worker(s) in {wall:.1f}s = "
+        f"{cases / wall:.0f} cases/s; seed {config.option.hypothesis_seed}"
+    )
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -130,7 +153,7 @@ def _case_counter(request: pytest.FixtureRequest) -> Iterator[None]:
     if COUNTER.cases == 0:
         return
     run = current_run()
-    logs = Path(str(request.config.getoption("--lattice-logs", default="logs")))
+    logs = logs_dir(request.config)
     logs.mkdir(parents=True, exist_ok=True)
     line = {
         "run": run.run_id if run else None,
@@ -144,6 +167,12 @@ def _case_counter(request: pytest.FixtureRequest) -> Iterator[None]:
     }
     with (logs / CASES_FILE).open("a", encoding="utf-8") as out:
         out.write(json.dumps(line) + "\n")
+
+
+@pytest.fixture
+def world(api: httpx.Client, mailbox: Mailbox) -> World:
+    """What a case needs before it is sent: objects for its path, stored bytes, a second page."""
+    return World(api, mailbox)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 from app.settings import Settings
 from tests.contract.strategies import broken_bodies, out_of_bounds_values, valid_bodies
 from tests.contract.world import SPECIAL_INPUTS, World
-from tools.lattice.accounts import Mailbox, SignedInUser
+from tools.lattice.accounts import SignedInUser
 from tools.lattice.contract import (
     Case,
     Operation,
@@ -41,11 +40,6 @@ def _breakable(op: Operation) -> bool:
 
 
 BREAKABLE = [op for op in OPERATIONS if _breakable(op)]
-
-
-@pytest.fixture
-def world(api: httpx.Client, mailbox: Mailbox) -> World:
-    return World(api, mailbox)
 
 
 def test_every_operation_is_covered() -> None:

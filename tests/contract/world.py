@@ -16,7 +16,16 @@ from hypothesis import strategies as st
 
 from tests.contract.strategies import valid_bodies
 from tools.lattice.accounts import Mailbox, SignedInUser, sign_in
-from tools.lattice.contract import Case, Operation, creator_of, operations
+from tools.lattice.contract import (
+    Case,
+    Operation,
+    component_schema,
+    creator_of,
+    exercise,
+    expect_success,
+    operations,
+)
+from tools.lattice.schemavalues import complete
 
 SPECIAL_INPUTS = {
     # (parameter `cursor` of marks-list: opaque, taken from a real `next_cursor`; see issued_cursor)
@@ -37,20 +46,23 @@ class World:
     def fresh_user(self) -> SignedInUser:
         return sign_in(self.api, self.mailbox, f"contract-{uuid.uuid4().hex[:16]}@example.test")
 
-    def path_params(self, data: st.DataObject, op: Operation, owner: SignedInUser) -> dict[str, str]:
-        """An existing object of `owner` for each path parameter, created by the linked operation."""
+    def path_params(self, data: st.DataObject | None, op: Operation, owner: SignedInUser) -> dict[str, str]:
+        """An existing object of `owner` for each path parameter, created by the linked operation (with a
+        drawn body, or without `data` one with every property set)."""
         params: dict[str, str] = {}
         for param in op.parameters("path"):
             found = creator_of(op, operations())
             assert found is not None, f"{op.operation_id}: no OpenAPI link creates its {param['name']}"
             creator, name, pointer = found
-            body = data.draw(
-                valid_bodies(creator.json_body_component or ""), label=f"{creator.operation_id} body"
+            # The creating request is generated and checked like any other case.
+            setup = Case(creator, "setup", headers=dict(owner.headers), has_json_body=True)
+            component = creator.json_body_component or ""
+            setup.json_body = (
+                data.draw(valid_bodies(component), label=f"{creator.operation_id} body")
+                if data is not None
+                else complete(component_schema(component))
             )
-            response = self.api.request(
-                creator.method.upper(), creator.url({}), json=body, headers=owner.headers
-            )
-            assert response.status_code in creator.success_statuses, response.text
+            response = exercise(self.api, setup, expect_success)
             params[name] = str(response.json()[pointer])
         return params
 
@@ -65,21 +77,23 @@ class World:
         )
         if upload is None:
             return b""
-        content = data.draw(st.binary(min_size=1, max_size=2048), label="stored bytes")
-        response = self.api.put(
-            upload.url(params),
-            content=content,
-            headers={**owner.headers, "Content-Type": data.draw(ATTACHMENT_TYPES, label="stored type")},
-        )
-        assert response.status_code in upload.success_statuses, response.text
+        content = data.draw(st.binary(max_size=2048), label="stored bytes")
+        stored_type = data.draw(ATTACHMENT_TYPES, label="stored type")
+        setup = Case(upload, "setup", params, headers={**owner.headers, "Content-Type": stored_type})
+        setup.content = content
+        exercise(self.api, setup, expect_success)
         return content
 
     def issued_cursor(self, data: st.DataObject, op: Operation, owner: SignedInUser) -> str:
         """Cursors are opaque: the only valid ones are those the operation issued (`next_cursor`)."""
+        creator = next(o for o in operations() if o.method == "post" and o.path == op.path)
         for _ in range(2):
-            body = data.draw(valid_bodies("MarkCreate"), label="mark for a second page")
-            assert self.api.post("/v1/marks", json=body, headers=owner.headers).status_code == 201
-        page = self.api.get(op.url({}), params={"limit": 1}, headers=owner.headers)
+            setup = Case(creator, "setup", headers=dict(owner.headers), has_json_body=True)
+            setup.json_body = data.draw(valid_bodies("MarkCreate"), label="mark for a second page")
+            exercise(self.api, setup, expect_success)
+        page = exercise(
+            self.api, Case(op, "setup", headers=dict(owner.headers), query={"limit": 1}), expect_success
+        )
         cursor = page.json()["next_cursor"]
         assert isinstance(cursor, str), page.text
         return cursor

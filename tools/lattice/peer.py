@@ -5,8 +5,11 @@ A service set of its own, a fresh schema, uvicorn and a `retrace worker` in subp
 in through the real OTP flow (code read from the Maildir). schemathesis gets the *session* token: an API
 token would be revoked by its stateful phase (it finds ids via GET /v1/tokens), and `users-delete-me` is
 excluded because it ends the account mid-run. The gate (tools/lattice/peergate.py) fails the command on
-a failure openapi/peer-allowlist.toml does not list and on a listed one that no longer occurs. Figures go
-to logs/peer.json, ours beside schemathesis' (from logs/contract-cases.jsonl, when a contract run left it).
+a failure openapi/peer-allowlist.toml does not list and on a listed one that no longer occurs.
+
+`--contract PATH` runs the contract suite first, in the same session and timed the same way (a
+subprocess's wall time, start-up included, over the generated requests it sent), so that logs/peer.json
+puts both figures side by side; without it, the last run's logs/contract-cases.jsonl is read.
 """
 
 from __future__ import annotations
@@ -51,6 +54,25 @@ def _check_version() -> None:
         raise SystemExit(f"peer: schemathesis {installed} found, pinned to {SCHEMATHESIS_VERSION}.*")
 
 
+def run_contract(paths: list[str], logs: Path, workers: str) -> tuple[int, float]:
+    """The contract suite as a subprocess: (its exit code, its wall seconds, start-up included)."""
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *paths,
+        "-n",
+        workers,
+        "--lattice-suite=contract",
+        f"--lattice-logs={logs}",
+        f"--junitxml={logs / 'contract.xml'}",
+    ]
+    print(f"peer: our side first, in this session: {' '.join(command[1:])}", flush=True)
+    started = time.perf_counter()
+    done = subprocess.run(command, check=False)
+    return done.returncode, time.perf_counter() - started
+
+
 def ours(logs: Path) -> dict[str, Any] | None:
     """The last contract run's figures from logs/contract-cases.jsonl (one line per xdist worker)."""
     path = logs / "contract-cases.jsonl"
@@ -91,6 +113,9 @@ def run_peer(args: argparse.Namespace) -> int:
         raise SystemExit(str(exc)) from None
     logs = Path(args.logs)
     logs.mkdir(parents=True, exist_ok=True)
+    contract_exit, contract_wall = (
+        run_contract(args.contract, logs, args.contract_workers) if args.contract else (0, 0.0)
+    )
     with start_services() as services:
         # A plane of its own run: if this is killed, the next lattice run on the set reaps it.
         plane = Plane(WorkerNames(new_run_id(), 0), services.database_url, services.redis_url)
@@ -144,14 +169,21 @@ def run_peer(args: argparse.Namespace) -> int:
     for entry in verdict.stale:
         print(f"peer:   STALE allowlist entry {entry.check} {entry.operation}: it no longer fails; remove it")
     mine = ours(logs)
+    if mine and contract_wall:  # timed here, start-up included, like schemathesis above
+        mine["cases_per_s_wall"] = mine["cases"] / contract_wall
     if mine:
+        when = f"this session, {contract_wall:.1f}s" if contract_wall else "an earlier run"
         print(
-            f"peer: contract suite (run {mine['run']}, {mine['workers']} worker(s)) {mine['cases']} cases, "
-            f"{mine['cases_per_s_wall']:.1f} cases/s over its wall time "
+            f"peer: contract suite ({when}, run {mine['run']}, {mine['workers']} worker(s)) {mine['cases']} "
+            f"cases = {mine['cases_per_s_wall']:.1f} cases/s over its wall time "
             f"({mine['cases_per_s_busy']:.1f} per worker while sending); {mine['failures']} failing case(s)"
         )
+        if rate and contract_wall:
+            print(f"peer: ours / schemathesis = {mine['cases_per_s_wall'] / rate:.2f}x the cases per second")
     else:
         print("peer: no logs/contract-cases.jsonl yet: run `nox -s contract` for our side of the figures")
+    if contract_exit:
+        print(f"peer: the contract suite FAILED (exit {contract_exit}): see its output above")
     figures = {
         "cases": cases,
         "seconds": round(elapsed, 3),
@@ -163,10 +195,14 @@ def run_peer(args: argparse.Namespace) -> int:
         "exit": done.returncode,
         "lattice_cases": mine["cases"] if mine else None,
         "lattice_cases_per_s": round(mine["cases_per_s_wall"], 2) if mine else None,
+        "lattice_failures": mine["failures"] if mine else None,
+        "lattice_seconds": round(contract_wall, 3) if contract_wall else None,
+        "lattice_same_session": bool(contract_wall),
+        "passed": verdict.passed and not contract_exit,
     }
     (logs / "peer.json").write_text(json.dumps(figures) + "\n")
     print(f"peer: gate {'passed' if verdict.passed else 'FAILED'}; figures in {logs / 'peer.json'}")
-    return 0 if verdict.passed else 1
+    return 0 if figures["passed"] else 1
 
 
 def add_peer_commands(subparsers: Any) -> None:
@@ -176,5 +212,13 @@ def add_peer_commands(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument("--logs", default="logs")
     parser.add_argument("--allowlist", default=str(ALLOWLIST), help="reviewed failures, each with a reason")
+    parser.add_argument(
+        "--contract",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="run the contract suite at PATH first, timed the same way (repeatable)",
+    )
+    parser.add_argument("--contract-workers", default="auto", help="its xdist workers (default auto)")
     parser.add_argument("extra", nargs="*", help="more schemathesis options, after --")
     parser.set_defaults(handler=run_peer)

@@ -74,6 +74,12 @@ def current_worker_names() -> WorkerNames:
     return WorkerNames(run.run_id, worker_index(run.worker_id if not run.is_controller else "main"))
 
 
+def logs_dir(config: pytest.Config) -> Path:
+    """Where this run writes its logs: --lattice-logs, else the ini option (readable in any plugin's
+    pytest_configure, whichever runs first)."""
+    return Path(str(config.option.lattice_logs or config.getini("lattice_logs") or "logs"))
+
+
 # name -> (help, ini default); `--lattice-<name>` on the command line wins over the ini value.
 OPTIONS = {
     "target": ('the application under test, "package.module:NAME" (a Target)', ""),
@@ -167,7 +173,7 @@ def _start_run(config: pytest.Config) -> RunContext:
     suite = config.getoption("--lattice-suite")
     shard = shard_of(config)
     run.telemetry = Telemetry(
-        Path(config.getoption("--lattice-logs")) / f"{suite}.json",
+        logs_dir(config) / f"{suite}.json",
         run.run_id,
         suite,
         run.provider,

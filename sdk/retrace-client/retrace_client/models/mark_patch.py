@@ -12,14 +12,17 @@ T = TypeVar("T", bound="MarkPatch")
 
 @_attrs_define
 class MarkPatch:
-    """Only the fields present are changed; an explicit null clears a field.
+    """Only the fields present are changed; an explicit null clears a field. A mark keeps a url or a note:
+    a patch that would leave it with neither (clearing the url of a mark that has no note, the note of one
+    that has no url, or both at once) is a 422 `url_or_note_required`. The stored mark decides, so no
+    schema keyword states it.
 
-    Attributes:
-        note (None | str | Unset):
-        tags (list[str] | Unset): Merged case-insensitively (stored lower-cased, duplicates dropped): at most 20
-            distinct tags, each at most 40 characters once lower-cased.
-        title (None | str | Unset):
-        url (None | str | Unset):
+        Attributes:
+            note (None | str | Unset):
+            tags (list[str] | Unset): Merged case-insensitively (stored lower-cased, duplicates dropped): at most 20
+                distinct tags, each at most 40 characters once lower-cased.
+            title (None | str | Unset):
+            url (None | str | Unset):
     """
 
     note: None | str | Unset = UNSET

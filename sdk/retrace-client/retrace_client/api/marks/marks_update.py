@@ -86,7 +86,13 @@ def sync_detailed(
 
     Args:
         mark_id (UUID):
-        body (MarkPatch): Only the fields present are changed; an explicit null clears a field.
+        body (MarkPatch): Only the fields present are changed; an explicit null clears a field. A
+            mark keeps a url or a note:
+            a patch that would leave it with neither (clearing the url of a mark that has no note, the
+            note of one
+            that has no url, or both at once) is a 422 `url_or_note_required`. The stored mark
+            decides, so no
+            schema keyword states it.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -118,7 +124,13 @@ def sync(
 
     Args:
         mark_id (UUID):
-        body (MarkPatch): Only the fields present are changed; an explicit null clears a field.
+        body (MarkPatch): Only the fields present are changed; an explicit null clears a field. A
+            mark keeps a url or a note:
+            a patch that would leave it with neither (clearing the url of a mark that has no note, the
+            note of one
+            that has no url, or both at once) is a 422 `url_or_note_required`. The stored mark
+            decides, so no
+            schema keyword states it.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -145,7 +157,13 @@ async def asyncio_detailed(
 
     Args:
         mark_id (UUID):
-        body (MarkPatch): Only the fields present are changed; an explicit null clears a field.
+        body (MarkPatch): Only the fields present are changed; an explicit null clears a field. A
+            mark keeps a url or a note:
+            a patch that would leave it with neither (clearing the url of a mark that has no note, the
+            note of one
+            that has no url, or both at once) is a 422 `url_or_note_required`. The stored mark
+            decides, so no
+            schema keyword states it.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -175,7 +193,13 @@ async def asyncio(
 
     Args:
         mark_id (UUID):
-        body (MarkPatch): Only the fields present are changed; an explicit null clears a field.
+        body (MarkPatch): Only the fields present are changed; an explicit null clears a field. A
+            mark keeps a url or a note:
+            a patch that would leave it with neither (clearing the url of a mark that has no note, the
+            note of one
+            that has no url, or both at once) is a 422 `url_or_note_required`. The stored mark
+            decides, so no
+            schema keyword states it.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
