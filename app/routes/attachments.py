@@ -17,7 +17,7 @@ from app.marks import ingestion_of, owned_mark, start_new_version
 from app.models import Attachment, User
 from app.problems import Problem, not_found
 from app.ranges import Unsatisfiable, etag_matches, if_range_holds, parse_range
-from app.routes.responses import errors
+from app.routes.responses import errors, header
 from app.runtime import Runtime
 from app.schemas import AttachmentOut
 
@@ -117,10 +117,30 @@ _SERVED_AS_DATA = {
     "Content-Security-Policy": "default-src 'none'; sandbox",
 }
 
+_ETAG = {"ETag": header("The bytes' strong tag: their sha256, quoted", {"pattern": '^"[0-9a-f]{64}"$'})}
+_SERVED_HEADERS = {
+    **_ETAG,
+    "Accept-Ranges": header("Byte ranges are served", {"const": "bytes"}),
+    "Content-Length": header("The length of this body", {"pattern": "^[0-9]+$"}),
+    "X-Content-Type-Options": header("Never sniffed as another type", {"const": "nosniff"}),
+    "Content-Security-Policy": header(
+        "Nothing runs if a browser opens the bytes", {"const": _SERVED_AS_DATA["Content-Security-Policy"]}
+    ),
+}
 _DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The exact bytes", "content": {"*/*": _BINARY}},
-    206: {"description": "One byte range of the bytes", "content": {"*/*": _BINARY}},
-    304: {"description": "Not modified: the If-None-Match tag matches"},
+    200: {"description": "The exact bytes", "content": {"*/*": _BINARY}, "headers": _SERVED_HEADERS},
+    206: {
+        "description": "One byte range of the bytes",
+        "content": {"*/*": _BINARY},
+        "headers": {
+            **_SERVED_HEADERS,
+            "Content-Range": header(
+                "The range served, as `bytes <first>-<last>/<size>`",
+                {"pattern": "^bytes [0-9]+-[0-9]+/[0-9]+$"},
+            ),
+        },
+    },
+    304: {"description": "Not modified: the If-None-Match tag matches", "headers": _ETAG},
 }
 
 

@@ -11,7 +11,7 @@ from app.auth.tokens import mint
 from app.deps import RuntimeDep, SessionDep, utcnow
 from app.mail import otp_message
 from app.models import TokenKind
-from app.routes.responses import errors
+from app.routes.responses import RETRY_AFTER, errors
 from app.schemas import OtpChallengeOut, OtpRequest, OtpVerify, SessionOut, UserOut
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -21,7 +21,8 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
     "/otp",
     name="request-code",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=errors(422, 429, 503),
+    # The rate limit's 429 says when to come back; the lockout's (verify) does not: that challenge is done.
+    responses=errors(422, 429, 503, headers={429: {"Retry-After": RETRY_AFTER}}),
     summary="Send a one-time sign-in code by email",
 )
 def request_code(body: OtpRequest, session: SessionDep, runtime: RuntimeDep) -> OtpChallengeOut:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import Text, and_, or_, type_coerce
@@ -16,13 +16,22 @@ from app.ingestion.outbox import send
 from app.marks import ingestion_of, load, owned_mark, rows_query, start_new_version, to_out, to_outs
 from app.models import Attachment, Ingestion, IngestionStatus, Mark, User
 from app.problems import Problem, ValidationErrorItem
-from app.routes.responses import errors
+from app.routes.responses import errors, header
 from app.schemas import NO_NUL_PATTERN, MarkCreate, MarkOut, MarkPage, MarkPatch
 
 router = APIRouter(prefix="/v1/marks", tags=["marks"])
 
 
-@router.post("", name="create", status_code=status.HTTP_201_CREATED, responses=errors(401, 422, 503))
+_CREATED: dict[int | str, dict[str, Any]] = {
+    201: {
+        "headers": {"Location": header("The new mark's path, `/v1/marks/<id>`", {"pattern": "^/v1/marks/"})}
+    }
+}
+
+
+@router.post(
+    "", name="create", status_code=status.HTTP_201_CREATED, responses={**_CREATED, **errors(401, 422, 503)}
+)
 def create_mark(
     body: MarkCreate, user: CurrentUser, session: SessionDep, runtime: RuntimeDep, response: Response
 ) -> MarkOut:

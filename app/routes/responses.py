@@ -19,6 +19,38 @@ _DESCRIPTIONS = {
 }
 
 
-def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` entries for the given error statuses; app.openapi rewrites them to problem+json."""
-    return {status: {"model": ProblemBody, "description": _DESCRIPTIONS[status]} for status in statuses}
+def header(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A response header the service always sends with that status (`required`: a client may rely on it)."""
+    return {"description": description, "required": True, "schema": {"type": "string", **schema}}
+
+
+# Header values are strings on the wire: numbers are written as digit patterns, not `type: integer`.
+RETRY_AFTER = header("Seconds to wait before retrying (RFC 9110, 10.2.3)", {"pattern": "^[0-9]+$"})
+
+# Headers every answer of that status carries, whatever the operation.
+_HEADERS: dict[int, dict[str, dict[str, Any]]] = {
+    401: {"WWW-Authenticate": header("The challenge (RFC 9110, 11.6.1): `Bearer`", {"pattern": "^Bearer"})},
+    416: {
+        "Content-Range": header(
+            "The attachment's size, as `bytes */<size>` (RFC 9110, 14.4)", {"pattern": "^bytes \\*/[0-9]+$"}
+        )
+    },
+    503: {"Retry-After": RETRY_AFTER},
+}
+
+
+def errors(
+    *statuses: int, headers: dict[int, dict[str, dict[str, Any]]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries for the given error statuses, with the headers each always carries (plus
+    `headers`, per status, that only this operation's answers carry); app.openapi rewrites their bodies
+    to problem+json."""
+    extra = headers or {}
+    entries: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        entry: dict[str, Any] = {"model": ProblemBody, "description": _DESCRIPTIONS[status]}
+        sent = {**_HEADERS.get(status, {}), **extra.get(status, {})}
+        if sent:
+            entry["headers"] = sent
+        entries[status] = entry
+    return entries

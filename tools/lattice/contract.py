@@ -180,6 +180,14 @@ class Case:
         return "\n".join(lines)
 
 
+def _shown_body(response: httpx.Response) -> str:
+    """A body as a failure message can show it: text clipped, bytes of other media types counted."""
+    media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media.startswith("text/") or media.endswith(("json", "+json")):
+        return _clip(response.text)
+    return f"<{len(response.content)} bytes of {media or 'no media type'}>"
+
+
 def _clip(text: str) -> str:
     return text if len(text) <= _BODY_SHOWN else text[:_BODY_SHOWN] + f"... ({len(text)} chars)"
 
@@ -349,7 +357,7 @@ def response_schema_conformance(case: Case, response: httpx.Response) -> None:
             details.append(
                 f"{error.__class__.__name__}: {error}" + (f" ({'; '.join(causes)})" if causes else "")
             )
-        raise CheckFailed(_clip(" | ".join(details)) + f"; body: {_clip(response.text)}")
+        raise CheckFailed(_clip(" | ".join(details)) + f"; body: {_shown_body(response)}")
 
 
 def _empty_binary(case: Case, response: httpx.Response) -> bool:
