@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import uuid
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -159,30 +160,36 @@ class RetraceTarget:
             app.state.runtime.close()
 
     def chain(self) -> ChainSpec:
-        from sqlmodel import SQLModel
+        return _chain()
 
-        import app.models  # noqa: F401 - registers the tables
 
-        return ChainSpec(
-            schema_modules=(schemas, problems),
-            metadata=SQLModel.metadata,
-            operation_id=operation_id,
-            response_tables={
-                "MarkOut": "marks",
-                "AttachmentOut": "attachments",
-                "IngestionOut": "ingestions",
-                "IngestionResult": "ingestions",
-                "UserOut": "users",
-                "TokenOut": "tokens",
-                "TokenCreated": "tokens",
-            },
-            nullability_exceptions={
-                ("IngestionResult", "word_count"): "the result exists only once ingested, when it is set",
-                ("IngestionResult", "title"): "column null until ingested; the result's title may be null",
-                ("TokenOut", "name"): "only session tokens have no name, and they are never listed",
-                ("TokenCreated", "name"): "an API token is always created with a name",
-            },
-        )
+@cache
+def _chain() -> ChainSpec:
+    """Built once a process: the chain checks ask for it again and again."""
+    from sqlmodel import SQLModel
+
+    import app.models  # noqa: F401 - registers the tables
+
+    return ChainSpec(
+        schema_modules=(schemas, problems),
+        metadata=SQLModel.metadata,
+        operation_id=operation_id,
+        response_tables={
+            "MarkOut": "marks",
+            "AttachmentOut": "attachments",
+            "IngestionOut": "ingestions",
+            "IngestionResult": "ingestions",
+            "UserOut": "users",
+            "TokenOut": "tokens",
+            "TokenCreated": "tokens",
+        },
+        nullability_exceptions={
+            ("IngestionResult", "word_count"): "the result exists only once ingested, when it is set",
+            ("IngestionResult", "title"): "column null until ingested; the result's title may be null",
+            ("TokenOut", "name"): "only session tokens have no name, and they are never listed",
+            ("TokenCreated", "name"): "an API token is always created with a name",
+        },
+    )
 
 
 # Annotated so mypy checks, here, that RetraceTarget answers every question of the protocol.

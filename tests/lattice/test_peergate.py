@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,40 @@ def test_the_committed_allowlist_gives_every_entry_a_reason() -> None:
     entries = load_allowlist(Path(__file__).resolve().parents[2] / ALLOWLIST)
     assert entries
     assert all(len(entry.reason) > 40 for entry in entries)
+
+
+def test_our_figures_are_the_last_runs_workers_added_up(tmp_path: Path) -> None:
+    from tools.lattice.peer import ours
+
+    lines = [
+        {
+            "run": "old",
+            "worker": "gw0",
+            "cases": 5,
+            "failures": 1,
+            "case_seconds": 1.0,
+            "session_seconds": 2.0,
+        },
+        {
+            "run": "new",
+            "worker": "gw0",
+            "cases": 100,
+            "failures": 0,
+            "case_seconds": 1.0,
+            "session_seconds": 4.0,
+        },
+        {
+            "run": "new",
+            "worker": "gw1",
+            "cases": 60,
+            "failures": 2,
+            "case_seconds": 1.0,
+            "session_seconds": 5.0,
+        },
+    ]
+    (tmp_path / "contract-cases.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    figures = ours(tmp_path)
+    assert figures is not None
+    assert (figures["run"], figures["workers"], figures["cases"], figures["failures"]) == ("new", 2, 160, 2)
+    assert figures["cases_per_s_wall"] == 160 / 5.0  # the slowest worker's wall time
+    assert ours(tmp_path / "nowhere") is None

@@ -128,6 +128,18 @@ def test_alerts_name_failures_and_regressions_as_annotations(tmp_path: Path) -> 
     assert "2 alert(s)" in summary_markdown(report, found)
 
 
+@pytest.mark.parametrize("passed", [True, False])
+def test_the_peer_alerts_through_its_gate_not_through_schemathesis_junit(
+    tmp_path: Path, passed: bool
+) -> None:
+    # schemathesis' JUnit lists allowlisted failures too; only the gate's verdict (peer.json) counts.
+    (tmp_path / "peer.xml").write_text(JUNIT.replace("tests.integration.test_b", "GET /v1/marks"))
+    (tmp_path / "peer.json").write_text(json.dumps({"cases": 900, "allowlisted": 1, "passed": passed}))
+    report = merge(collect([tmp_path]))
+    assert report["failures"] == []
+    assert [a.kind for a in alerts(report)] == ([] if passed else ["contract"])
+
+
 def test_report_merge_command_writes_json_and_a_static_page(tmp_path: Path) -> None:
     dirs = _logs(tmp_path)
     out = tmp_path / "report"

@@ -35,6 +35,7 @@ from tools.lattice.services import start_services
 from tools.lattice.spec import DOCUMENT_PATH
 
 SCHEMATHESIS_VERSION = "4.32"
+RATE_GOAL = 1.5  # our cases/s over schemathesis', both timed in one session
 EXCLUDED = ("users-delete-me",)
 
 
@@ -179,7 +180,11 @@ def run_peer(args: argparse.Namespace) -> int:
             f"({mine['cases_per_s_busy']:.1f} per worker while sending); {mine['failures']} failing case(s)"
         )
         if rate and contract_wall:
-            print(f"peer: ours / schemathesis = {mine['cases_per_s_wall'] / rate:.2f}x the cases per second")
+            ratio = mine["cases_per_s_wall"] / rate
+            print(
+                f"peer: ours / schemathesis = {ratio:.2f}x the cases per second (goal >= {RATE_GOAL}x; "
+                "reported, not gated: both rates move with the machine's load)"
+            )
     else:
         print("peer: no logs/contract-cases.jsonl yet: run `nox -s contract` for our side of the figures")
     if contract_exit:
@@ -198,6 +203,9 @@ def run_peer(args: argparse.Namespace) -> int:
         "lattice_failures": mine["failures"] if mine else None,
         "lattice_seconds": round(contract_wall, 3) if contract_wall else None,
         "lattice_same_session": bool(contract_wall),
+        "lattice_rate_ratio": round(mine["cases_per_s_wall"] / rate, 2)
+        if mine and rate and contract_wall
+        else None,
         "passed": verdict.passed and not contract_exit,
     }
     (logs / "peer.json").write_text(json.dumps(figures) + "\n")
