@@ -1,7 +1,7 @@
 """Contract suite settings: the Hypothesis profile (example database per xdist worker under the run's
 dir, moderate example counts), a printed seed for reruns, and the per-worker case counter.
 
-- `--contract-examples N` sets max_examples (default 24) when the suite is run as `pytest tests/contract`.
+- `--contract-examples N` sets max_examples (default 25) when the suite is run as `pytest tests/contract`.
 - The seed is printed in the header and in every failure; `--hypothesis-seed=<seed>` replays a run.
 """
 
@@ -27,7 +27,7 @@ from tools.lattice.contract import COUNTER
 from tools.lattice.plugin import current_run, current_worker_names, logs_dir
 from tools.lattice.sdk import SDK_DIR
 
-DEFAULT_EXAMPLES = 24
+DEFAULT_EXAMPLES = 25
 
 CASES_FILE = "contract-cases.jsonl"  # read by `tools.lattice peer`
 STARTED: float | None = None  # when the controller configured the run

@@ -183,8 +183,8 @@ def _string_boundaries(schema: Schema, salt: str) -> Iterator[Boundary]:
             yield Boundary("pattern", shortest)
             if not re.search(schema["pattern"], shortest + "x"):
                 yield Boundary("pattern: one character more", shortest + "x")
-    if "pattern" in schema and _excluded_characters(schema["pattern"]):
-        yield Boundary("pattern: a forbidden character", "a" + _excluded_characters(schema["pattern"])[0])  # type: ignore[index]
+    if "pattern" in schema and (excluded := _excluded_characters(schema["pattern"])):
+        yield Boundary("pattern: a forbidden character", "a" + excluded[0])
 
 
 def _number_boundaries(schema: Schema) -> Iterator[Boundary]:
@@ -215,23 +215,17 @@ def boundaries(schema: Schema, salt: str = "b") -> list[Boundary]:
             found += _number_boundaries(branch)
         elif kind == "array":
             items = branch.get("items", {})
-            inner = [b for b in boundaries(items, salt) if conforms(b.value, items)]
-            first = inner[0].value if inner else next(iter(_fill_any(items, salt)), None)
+            inner = boundaries(items, salt)
+            # maxItems is probed with one valid item repeated (a list may repeat its items here).
+            first = next((b.value for b in inner if conforms(b.value, items)), None)
             if "maxItems" in branch and first is not None:
                 high = int(branch["maxItems"])
                 found += [
                     Boundary(f"maxItems {high}", [first] * high),
                     Boundary(f"maxItems {high} + 1", [first] * (high + 1)),
                 ]
-            found += [Boundary(f"items: {b.probe}", [b.value]) for b in boundaries(items, salt)]
+            found += [Boundary(f"items: {b.probe}", [b.value]) for b in inner]
     return found
-
-
-def _fill_any(schema: Schema, salt: str) -> Iterator[Any]:
-    if schema.get("type") == "string":
-        text = _fill(schema, max(int(schema.get("minLength", 1)), 1), salt)
-        if text is not None:
-            yield text
 
 
 def _first_valid(schema: Schema, salt: str) -> Any:
@@ -247,15 +241,11 @@ def minimal(schema: Schema, salt: str = "b") -> dict[str, Any]:
     """The smallest valid object: each required property at its first valid boundary value, plus what a
     `not` rules out of the empty object (e.g. a mark needs its url or its note)."""
     properties: Mapping[str, Schema] = schema.get("properties", {})
-
-    def first_valid(prop: str) -> Any:
-        return _first_valid(properties[prop], salt)
-
-    body = {prop: first_valid(prop) for prop in schema.get("required", [])}
+    body = {prop: _first_valid(properties[prop], salt) for prop in schema.get("required", [])}
     forbidden = schema.get("not")
     if forbidden is not None and conforms(body, forbidden):
         last = sorted(forbidden.get("properties", {}))[-1]
-        body[last] = first_valid(last)
+        body[last] = _first_valid(properties[last], salt)
     if not conforms(body, schema):
         raise ValueError(f"the smallest body {body} does not conform to its own schema")
     return body
