@@ -96,10 +96,7 @@ def valid_bodies(component: str) -> st.SearchStrategy[dict[str, Any]]:
     not_null = {
         p: overrides[p] if p in overrides else _from_schema(_without_null(s)) for p, s in properties.items()
     }
-    drawn = {
-        p: (st.none() | not_null[p] if _nullable(s) else not_null[p]) if p in overrides else _from_schema(s)
-        for p, s in properties.items()
-    }
+    drawn = {p: st.none() | not_null[p] if _nullable(s) else not_null[p] for p, s in properties.items()}
     forbidden = schema.get("not")
 
     @st.composite
