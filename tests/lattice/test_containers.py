@@ -1,12 +1,16 @@
 """The containers tier: image fallback, records, status/down, and reaping a SIGKILLed run's containers
-by label. The fallback is proven against a stand-in engine everywhere; the rest needs a real engine
-and the local images (`nox -s containers -- setup`) and is skipped without them."""
+by label. The fallback and the removal races (a reap meeting another run's sweep) are proven against
+stand-ins everywhere; the rest needs a real engine and the local images (`nox -s containers -- setup`)
+and is skipped without them."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +19,12 @@ import docker
 import docker.errors
 import pytest
 
-from tools.lattice.config import LOCAL_POSTGRES_IMAGE, LOCAL_REDIS_IMAGE, LatticeSettings
-from tools.lattice.services import ServiceUnavailable, start_services, tiers
+from tools.lattice.config import LOCAL_POSTGRES_IMAGE, LOCAL_REDIS_IMAGE, LatticeSettings, fast_temp_root
+from tools.lattice.services import ServiceUnavailable, labels, start_services, tiers
 from tools.lattice.services import containers as ctr
 from tools.lattice.services.engine import client, engine_missing
 from tools.lattice.services.labels import LABEL_SET, sweep_orphans
-from tools.lattice.services.registry import list_runs, remove_run
+from tools.lattice.services.registry import ContainerRecord, RunRecord, list_runs, remove_run, write_run
 from tools.lattice.services.state import open_state_dir
 
 from .conftest import REPO
@@ -86,11 +90,94 @@ def test_a_configured_image_is_the_one_asked_for(settings: LatticeSettings) -> N
         start_services("containers", settings=mine)
 
 
+# --- removal races, against stand-in containers (runs everywhere) ----------------------------
+
+
+class _Response:
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+        self.reason = "Conflict" if status_code == 409 else "Server Error"
+        self.url = "http+docker://localhost/containers/0b48?v=True&force=True"
+
+
+class _Container:
+    """A container another process is already removing: its own remove answers `status`, and it
+    disappears after `vanishes_after` looks (never, when None)."""
+
+    def __init__(self, status: int, vanishes_after: int | None) -> None:
+        self.status, self.vanishes_after, self.looks = status, vanishes_after, 0
+
+    def remove(self, force: bool, v: bool) -> None:
+        message = "removal of container 0b48 is already in progress"
+        raise docker.errors.APIError(message, response=_Response(self.status), explanation=message)
+
+    def reload(self) -> None:
+        self.looks += 1
+        if self.vanishes_after is not None and self.looks >= self.vanishes_after:
+            raise docker.errors.NotFound("No such container: 0b48")
+
+
+def test_a_removal_already_in_progress_elsewhere_is_waited_for_not_failed() -> None:
+    # Any run may sweep a dead owner's containers, so a reap and a sweep meet on the same ones.
+    container = _Container(409, vanishes_after=3)
+    labels._remove([container])
+    assert container.looks == 3
+
+
+def test_a_removal_that_never_finishes_elsewhere_is_the_conflict(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(labels, "REMOVAL_WAIT", 0.2)
+    with pytest.raises(docker.errors.APIError, match="already in progress"):
+        labels._remove([_Container(409, vanishes_after=None)])
+
+
+def test_other_engine_errors_are_not_taken_for_a_concurrent_removal() -> None:
+    container = _Container(500, vanishes_after=1)
+    with pytest.raises(docker.errors.APIError):
+        labels._remove([container])
+    assert container.looks == 0
+
+
+def test_reap_says_which_set_its_engine_left_behind_and_keeps_the_record(
+    tmp_path: Path, cli_env: dict[str, str], lattice_cmd: list[str]
+) -> None:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    state = open_state_dir(tmp_path)  # its own: the session's state dir is shared by its tests
+    record = RunRecord(
+        id="ctr-deadbe",
+        provider="containers",
+        owner_pid=gone.pid,
+        owner_started=None,
+        detached=False,
+        private_dir="",
+        started_at=time.time(),
+        containers=[ContainerRecord("postgres", "0b48", 5999)],
+        docker_host=f"unix://{tmp_path}/no-engine.sock",
+    )
+    write_run(state, record)
+    reaped = _run_cli(lattice_cmd, cli_env | {"LATTICE_STATE_DIR": str(tmp_path)}, "services", "reap")
+    assert reaped.returncode == 1
+    assert reaped.stdout == ""
+    [line] = reaped.stderr.splitlines()
+    assert line.startswith("lattice: ctr-deadbe: its Docker engine does not answer (")
+    assert [r.id for r in list_runs(state)] == ["ctr-deadbe"]
+
+
 # --- a real engine --------------------------------------------------------------------------
 
 
 @pytest.fixture
-def engine_settings(settings: LatticeSettings) -> LatticeSettings:
+def engine_turn() -> Iterator[None]:
+    """One real-engine test at a time across xdist workers. A test that SIGKILLs an owner makes
+    orphans, and every container set another worker starts sweeps orphans (by design): it would
+    remove them under that test's feet."""
+    with open(fast_temp_root() / "retrace-lattice-engine-tests.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@pytest.fixture
+def engine_settings(settings: LatticeSettings, engine_turn: None) -> LatticeSettings:
     real = settings.model_copy(update={"docker_host": os.environ.get("DOCKER_HOST") or None})
     reason = engine_missing(real, budget=2.0)
     if reason is not None:
@@ -209,3 +296,31 @@ def test_the_next_run_reaps_them_too_even_without_a_record(
     with start_services("containers", settings=engine_settings, announce=lambda _: None):
         assert _containers_of(engine_settings, set_id) == []
     assert sweep_orphans(engine_settings.docker_host) == []
+
+
+def test_concurrent_sweeps_of_the_same_orphans_all_succeed(
+    owner: subprocess.Popen[str], state_dir: Path, engine_settings: LatticeSettings
+) -> None:
+    # Runs starting together each sweep every dead owner's containers; before removals in progress
+    # elsewhere were waited for, two of three such sweeps failed with the engine's 409.
+    assert owner.stdout is not None
+    urls = _urls(owner.stdout.readline() + owner.stdout.readline())
+    set_id = _set_id(state_dir, urls["LATTICE_DATABASE_URL"])
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    outcomes: list[list[str] | BaseException] = []
+
+    def sweep() -> None:
+        try:
+            outcomes.append(sweep_orphans(engine_settings.docker_host))
+        except Exception as exc:
+            outcomes.append(exc)
+
+    sweepers = [threading.Thread(target=sweep) for _ in range(3)]
+    for sweeper in sweepers:
+        sweeper.start()
+    for sweeper in sweepers:
+        sweeper.join()
+    assert outcomes == [[set_id]] * 3
+    assert _containers_of(engine_settings, set_id) == []
+    remove_run(open_state_dir(state_dir), set_id)

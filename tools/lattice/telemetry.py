@@ -11,11 +11,13 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 
 @dataclass
 class TestRecord:
+    __test__: ClassVar[bool] = False  # a record of a test, not one: pytest must not try to collect it
+
     run: str
     worker: str
     suite: str

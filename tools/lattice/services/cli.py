@@ -96,17 +96,27 @@ def _down(args: argparse.Namespace) -> int:
             print(f"stopped {record.id}")
         else:
             failed += 1
-            announce_to_stderr(f"lattice: {record.id}: its Docker engine does not answer ({failure})")
+            _engine_gone(record, failure)
     return 1 if failed else 0
 
 
+def _engine_gone(record: registry.RunRecord, failure: str) -> None:
+    announce_to_stderr(f"lattice: {record.id}: its Docker engine does not answer ({failure})")
+
+
 def _reap(args: argparse.Namespace) -> int:
-    removed = registry.reap(_state())
+    left: list[str] = []
+
+    def could_not(record: registry.RunRecord, failure: str) -> None:
+        left.append(record.id)
+        _engine_gone(record, failure)
+
+    removed = registry.reap(_state(), left=could_not)
     for record in removed:
         print(f"reaped {record.id} (private dir {record.private_dir}, {len(record.servers)} server(s))")
-    if not removed:
+    if not removed and not left:
         print("nothing to reap")
-    return 0
+    return 1 if left else 0
 
 
 def add_services_commands(subparsers: Any) -> None:

@@ -7,9 +7,9 @@ left to say so are still found.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
+import time
 from typing import Any
 
 from . import process
@@ -38,12 +38,36 @@ def _owner_dead(owner: str) -> bool:
     return not process.is_alive(int(pid), int(started) if started.isdigit() else None)
 
 
+REMOVAL_WAIT = 30.0  # seconds another process's removal of a container may take before ours gives up
+
+
+def _wait_removed(container: Any, conflict: Exception) -> None:
+    import docker.errors
+
+    deadline = time.monotonic() + REMOVAL_WAIT
+    while time.monotonic() < deadline:
+        try:
+            container.reload()
+        except docker.errors.NotFound:
+            return
+        time.sleep(0.05)
+    raise conflict
+
+
 def _remove(containers: list[Any]) -> None:
     import docker.errors
 
     for container in containers:
-        with contextlib.suppress(docker.errors.NotFound):
+        try:
             container.remove(force=True, v=True)  # v: the official postgres image's anonymous volume
+        except docker.errors.NotFound:
+            continue
+        except docker.errors.APIError as exc:
+            # 409 "removal already in progress": another run's sweep or reap got there first (any run
+            # may sweep a dead owner's containers). Theirs finishing is ours succeeding.
+            if exc.status_code != 409:
+                raise
+            _wait_removed(container, exc)
 
 
 def remove_set(set_id: str, docker_host: str | None) -> str | None:

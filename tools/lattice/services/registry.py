@@ -12,6 +12,7 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -118,12 +119,21 @@ def shut_down(state: StateDir, record: RunRecord, timeout: float = 10.0) -> str 
     return None
 
 
-def reap(state: StateDir) -> list[RunRecord]:
-    """Clean up after sets whose owner died without stopping them; returns what was removed."""
+def reap(state: StateDir, left: Callable[[RunRecord, str], None] | None = None) -> list[RunRecord]:
+    """Clean up after sets whose owner died without stopping them; returns what was removed.
+
+    A set that could not be removed (its engine does not answer) keeps its record for a later reap,
+    and is told to `left` with the reason.
+    """
     removed = []
     for record in list_runs(state):
-        if record.is_abandoned() and shut_down(state, record, timeout=5.0) is None:
+        if not record.is_abandoned():
+            continue
+        failure = shut_down(state, record, timeout=5.0)
+        if failure is None:
             removed.append(record)
+        elif left is not None:
+            left(record, failure)
     return removed
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..config import PROVIDERS, LatticeConfigError, LatticeSettings, load_settings
 from . import registry
 from .base import Announce, ServiceSet, ServiceUnavailable, announce_to_stderr
@@ -20,9 +22,12 @@ def _settings(settings: LatticeSettings | None) -> LatticeSettings:
         raise ServiceUnavailable(str(exc)) from None
 
 
-def reap(settings: LatticeSettings | None = None) -> list[registry.RunRecord]:
-    """Stop and remove what sets of dead owners left behind (servers, private dirs, records)."""
-    return registry.reap(open_state_dir(_settings(settings).state_dir))
+def reap(
+    settings: LatticeSettings | None = None, left: Callable[[registry.RunRecord, str], None] | None = None
+) -> list[registry.RunRecord]:
+    """Stop and remove what sets of dead owners left behind (servers, private dirs, records); a set
+    that could not be removed is told to `left` with the reason."""
+    return registry.reap(open_state_dir(_settings(settings).state_dir), left)
 
 
 def start_services(
@@ -45,7 +50,13 @@ def start_services(
             f"lattice: unknown provider {chosen!r}; choose one of {', '.join(PROVIDERS)}"
         )
 
-    removed = reap(settings)
+    removed = reap(
+        settings,
+        left=lambda record, failure: announce(
+            f"lattice: abandoned set {record.id} left for a later `services reap`: its Docker engine "
+            f"does not answer ({failure})"
+        ),
+    )
     if removed:
         announce(f"lattice: reaped {len(removed)} abandoned set(s): {', '.join(r.id for r in removed)}")
 
