@@ -227,8 +227,11 @@ def owner(ctr_env: dict[str, str], lattice_cmd: list[str]) -> Iterator[subproces
     process.wait()
 
 
-def _set_id(state_dir: Path, database_url: str) -> str:
-    port = int(database_url.rsplit(":", 1)[1].split("/")[0])
+def _set_id(owner: subprocess.Popen[str], state_dir: Path) -> str:
+    """The id of the set `owner` started, once it has printed its URLs."""
+    assert owner.stdout is not None
+    urls = _urls(owner.stdout.readline() + owner.stdout.readline())
+    port = int(urls["LATTICE_DATABASE_URL"].rsplit(":", 1)[1].split("/")[0])
     runs = [r for r in list_runs(open_state_dir(state_dir)) if any(c.port == port for c in r.containers)]
     assert len(runs) == 1
     return runs[0].id
@@ -251,9 +254,7 @@ def test_container_set_serves_is_recorded_and_leaves_nothing(engine_settings: La
 def test_status_lists_a_container_set_and_down_stops_it(
     owner: subprocess.Popen[str], ctr_env: dict[str, str], lattice_cmd: list[str], state_dir: Path
 ) -> None:
-    assert owner.stdout is not None
-    urls = _urls(owner.stdout.readline() + owner.stdout.readline())
-    set_id = _set_id(state_dir, urls["LATTICE_DATABASE_URL"])
+    set_id = _set_id(owner, state_dir)
     status = _run_cli(lattice_cmd, ctr_env, "services", "status")
     line = next(line for line in status.stdout.splitlines() if line.startswith(set_id))
     assert "containers" in line
@@ -270,9 +271,7 @@ def test_sigkilled_owners_containers_are_reaped_by_label(
     state_dir: Path,
     engine_settings: LatticeSettings,
 ) -> None:
-    assert owner.stdout is not None
-    urls = _urls(owner.stdout.readline() + owner.stdout.readline())
-    set_id = _set_id(state_dir, urls["LATTICE_DATABASE_URL"])
+    set_id = _set_id(owner, state_dir)
     owner.send_signal(signal.SIGKILL)
     owner.wait()
     # No parent-death signal reaches a container, and there is no Ryuk: they outlive their owner.
@@ -287,9 +286,7 @@ def test_sigkilled_owners_containers_are_reaped_by_label(
 def test_the_next_run_reaps_them_too_even_without_a_record(
     owner: subprocess.Popen[str], state_dir: Path, engine_settings: LatticeSettings
 ) -> None:
-    assert owner.stdout is not None
-    urls = _urls(owner.stdout.readline() + owner.stdout.readline())
-    set_id = _set_id(state_dir, urls["LATTICE_DATABASE_URL"])
+    set_id = _set_id(owner, state_dir)
     owner.send_signal(signal.SIGKILL)
     owner.wait()
     remove_run(open_state_dir(state_dir), set_id)  # as if the record were lost: labels still tell
@@ -303,9 +300,7 @@ def test_concurrent_sweeps_of_the_same_orphans_all_succeed(
 ) -> None:
     # Runs starting together each sweep every dead owner's containers; before removals in progress
     # elsewhere were waited for, two of three such sweeps failed with the engine's 409.
-    assert owner.stdout is not None
-    urls = _urls(owner.stdout.readline() + owner.stdout.readline())
-    set_id = _set_id(state_dir, urls["LATTICE_DATABASE_URL"])
+    set_id = _set_id(owner, state_dir)
     owner.send_signal(signal.SIGKILL)
     owner.wait()
     outcomes: list[list[str] | BaseException] = []
