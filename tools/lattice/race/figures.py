@@ -28,6 +28,8 @@ class RaceFigures:
     # per failing machine test: first failure (seconds, example number), then the shrunk failure
     failures: list[dict[str, Any]] = field(default_factory=list)
     probes: dict[str, dict[str, Any]] = field(default_factory=dict)  # per probe test: its figures
+    # per defect class (tools/lattice/race/classes.py): operations swept, requests, worst figures, leftovers
+    classes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -40,7 +42,21 @@ class RaceFigures:
             "statuses": dict(sorted(self.statuses.items())),
             "failures": self.failures,
             "probes": dict(sorted(self.probes.items())),
+            "classes": dict(sorted(self.classes.items())),
         }
+
+    def add_class_figures(self, name: str, values: dict[str, Any]) -> None:
+        """Counts add up, `worst_*` keep the maximum, lists are extended, anything else is replaced."""
+        into = self.classes.setdefault(name, {})
+        for key, value in values.items():
+            if isinstance(value, list):
+                into[key] = [*into.get(key, []), *value]
+            elif key.startswith("worst_"):
+                into[key] = max(into.get(key, value), value)
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                into[key] = into.get(key, 0) + value
+            else:
+                into[key] = value
 
     def merge(self, other: dict[str, Any]) -> None:
         for name in ("examples", "batches", "operations", "invariant_checks", "failing_batches"):
@@ -49,6 +65,8 @@ class RaceFigures:
         self.statuses.update(other["statuses"])
         self.failures.extend(other["failures"])
         self.probes.update(other["probes"])
+        for name, values in other.get("classes", {}).items():
+            self.add_class_figures(name, values)
 
 
 FIGURES = RaceFigures()
@@ -77,6 +95,13 @@ def summary_lines(total: RaceFigures) -> list[str]:
             f"shrunk to a batch of {failure.get('shrunk_batch_size', '?')}: "
             f"{failure.get('message', '')[:160]}"
         )
+    for name, values in sorted(total.classes.items()):
+        shown = ", ".join(
+            f"{k} {len(v) if isinstance(v, list) else v}"
+            for k, v in values.items()
+            if not isinstance(v, dict)
+        )
+        lines.append(f"class {name}: {shown}")
     for name, values in sorted(total.probes.items()):
         shown = ", ".join(f"{k} {v}" for k, v in values.items() if not isinstance(v, dict | list))
         lines.append(f"{name}: {shown}")
