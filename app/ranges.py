@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.numerals import whole_number
+
 
 class Unsatisfiable(Exception):
     """A well-formed single range that lies outside the body."""
@@ -23,32 +25,35 @@ class ByteRange:
 
 
 def parse_range(header: str | None, size: int) -> ByteRange | None:
-    """The one range asked for; None means "send everything" (no header, several ranges, or nonsense)."""
+    """The one range asked for; None means "send everything" (no header, several ranges, or nonsense).
+
+    Positions are ASCII digits only (RFC 9110's DIGIT): "²" or an Arabic-Indic digit is nonsense, not a
+    number. A position past numerals.CEILING reads as CEILING, which is past every attachment's end.
+    """
     if not header:
         return None
     unit, _, spec = header.partition("=")
     if unit.strip().lower() != "bytes" or "," in spec:
         return None
-    first, dash, last = spec.strip().partition("-")
-    if (
-        not dash
-        or not (first.isdigit() or last.isdigit())
-        or any(p and not p.isdigit() for p in (first, last))
-    ):
+    first_text, dash, last_text = spec.strip().partition("-")
+    first = whole_number(first_text) if first_text else None
+    last = whole_number(last_text) if last_text else None
+    if not dash or (first_text and first is None) or (last_text and last is None):
         return None
-    if not first:  # suffix range: the last n bytes
-        n = int(last)
-        if n == 0 or size == 0:
+    if first is None:
+        if last is None:
+            return None  # `bytes=-`
+        # A suffix range: the last n bytes.
+        if last == 0 or size == 0:
             raise Unsatisfiable
-        return ByteRange(max(0, size - n), size - 1)
-    start = int(first)
-    if last and int(last) < start:
+        return ByteRange(max(0, size - last), size - 1)
+    if last is not None and last < first:
         return None  # an invalid range-spec: the header is ignored
     # Checked before the open end is filled in, so `bytes=<size>-` is unsatisfiable rather than ignored.
-    if start >= size:
+    if first >= size:
         raise Unsatisfiable
-    end = int(last) if last else size - 1
-    return ByteRange(start, min(end, size - 1))
+    end = last if last is not None else size - 1
+    return ByteRange(first, min(end, size - 1))
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:

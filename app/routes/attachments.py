@@ -15,6 +15,7 @@ from app.deps import CurrentUser, RuntimeDep, SessionDep, UserThenRelease, utcno
 from app.ingestion.outbox import send
 from app.marks import ingestion_of, owned_mark, start_new_version
 from app.models import Attachment, User
+from app.numerals import whole_number
 from app.problems import Problem, not_found
 from app.ranges import Unsatisfiable, etag_matches, if_range_holds, parse_range
 from app.routes.responses import errors, header
@@ -61,9 +62,10 @@ async def upload_attachment(
     # request slot of its own.
     await runtime.in_db_thread(_check_owner, runtime, user, mark_id)
     limit = runtime.settings.max_upload_bytes
-    if content_length is None or not content_length.isdigit():
+    declared = whole_number(content_length) if content_length is not None else None
+    if declared is None:
         raise Problem(411, "length_required", "send the attachment with a Content-Length header")
-    if int(content_length) > limit:
+    if declared > limit:
         raise _too_large(limit)  # refused before a byte of the body is read
     media_type = (content_type or "application/octet-stream").strip()
     if len(media_type) > 255 or not media_type.isprintable():
