@@ -17,6 +17,8 @@ from pydantic import (
 )
 
 from app.models import IngestionStatus
+from app.numerals import whole_number
+from app.tags import VISIBLE_TAG_PATTERN, normal_form
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
@@ -59,16 +61,32 @@ def _whole_number(value: object) -> object:
     return value
 
 
+def _digits_only(value: object) -> object:
+    # A number in a query string is its decimal digits, as the document's `integer` is written in a URL:
+    # not "1.0", "+5", " 5", "1_0" or Arabic-Indic digits (all of which pydantic's lax int reads).
+    # Past the digits, the field's own bounds decide.
+    if isinstance(value, str):
+        number = whole_number(value)
+        if number is None:
+            raise ValueError("must be a whole number written with the digits 0-9 only")
+        return number
+    return value
+
+
+QueryDigits = BeforeValidator(_digits_only)
+"""For an integer query parameter: `Annotated[int, Query(...), QueryDigits]`."""
+
+
 # PostgreSQL text cannot hold U+0000: letting it through turns a bad request into a 500 at INSERT.
 NO_NUL_PATTERN = r"^[^\x00]*$"
 
 
 def _merge_tags(tags: list[str]) -> list[str]:
-    merged = list(dict.fromkeys(tag.lower() for tag in tags))
+    merged = list(dict.fromkeys(normal_form(tag) for tag in tags))
     # Lower-casing can lengthen a tag ("İ" becomes "i̇", two code points): the stored tag is what must
     # fit, or it could never be used as a `?tag=` filter.
     if any(len(tag) > MAX_TAG_LENGTH for tag in merged):
-        raise ValueError(f"each tag may have at most {MAX_TAG_LENGTH} characters once lower-cased")
+        raise ValueError(f"each tag may have at most {MAX_TAG_LENGTH} characters once normalised")
     if len(merged) > MAX_TAGS:
         raise ValueError(f"at most {MAX_TAGS} distinct tags")
     return merged
@@ -80,13 +98,15 @@ Email = Annotated[
 HttpUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=URL_PATTERN)]
 Title = Annotated[str, StringConstraints(max_length=300, pattern=NO_NUL_PATTERN)]
 Note = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_NUL_PATTERN)]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TAG_LENGTH, pattern=NO_NUL_PATTERN)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TAG_LENGTH, pattern=VISIBLE_TAG_PATTERN)]
 Tags = Annotated[
     list[Tag],
     Field(
         max_length=200,
-        description=f"Merged case-insensitively (stored lower-cased, duplicates dropped): at most "
-        f"{MAX_TAGS} distinct tags, each at most {MAX_TAG_LENGTH} characters once lower-cased.",
+        description=f"Stored in one normal form (surrounding whitespace and format characters removed, "
+        f"lower-cased, Unicode NFC) and merged (duplicates dropped): at most {MAX_TAGS} distinct tags, "
+        f"each at most {MAX_TAG_LENGTH} characters once normalised. A tag of only whitespace, control "
+        f"or format characters is refused.",
     ),
     AfterValidator(_merge_tags),
 ]

@@ -98,6 +98,12 @@ MARK_CREATE: Final = [
     case({**_mark, "note": "a\x00b"}, Refused("note"), "nul-in-note"),
     case({**_mark, "title": "a\x00b"}, Refused("title"), "nul-in-title"),
     case({**_mark, "tags": ["a\x00b"]}, Refused("tags"), "nul-in-tag"),
+    # A tag of nothing visible (app/tags.py): whitespace, zero-width and other format characters.
+    case({**_mark, "tags": ["   "]}, Refused("tags"), "whitespace-only-tag"),
+    case({**_mark, "tags": ["\u200b"]}, Refused("tags"), "zero-width-space-tag"),
+    case({**_mark, "tags": ["\u00a0\u2060\ufeff\t"]}, Refused("tags"), "invisible-mix-tag"),
+    case({**_mark, "tags": ["\U000e0074\U000e0061\U000e0067"]}, Refused("tags"), "unicode-tag-characters"),
+    case({**_mark, "tags": ["ok", "\u200d"]}, Refused("tags"), "one-invisible-among-others"),
     case({**_mark, "colour": "red"}, Refused("colour"), "unknown-field"),
 ]
 
@@ -113,6 +119,7 @@ MARK_PATCH: Final = [
     case({"note": "a\x00b"}, Refused("note"), "nul-in-note"),
     case({"tags": None}, Refused("tags"), "null-tags"),
     case({"tags": [f"t{i}" for i in range(21)]}, Refused("tags"), "21-tags"),
+    case({"tags": ["\u200b\u200c"]}, Refused("tags"), "zero-width-tag"),
     case({"id": "0b4e9e1c-3a1d-4f57-9d1e-2d3c4b5a6978"}, Refused("id"), "read-only-id"),
 ]
 
@@ -186,6 +193,15 @@ MARKS_QUERY: Final = [
     case({"limit": 101}, Refused("limit"), "limit-101"),
     case({"limit": -1}, Refused("limit"), "limit-negative"),
     case({"limit": "ten"}, Refused("limit"), "limit-not-a-number"),
+    # Digits 0-9 only (app/numerals.py): every other spelling pydantic's lax int would read is refused.
+    case({"limit": "1.0"}, Refused("limit"), "limit-with-a-fraction"),
+    case({"limit": "+5"}, Refused("limit"), "limit-with-a-sign"),
+    case({"limit": " 5"}, Refused("limit"), "limit-with-a-space"),
+    case({"limit": "1_0"}, Refused("limit"), "limit-with-an-underscore"),
+    case({"limit": "\u0665"}, Refused("limit"), "limit-arabic-indic-digit"),
+    case({"limit": "\u00b2"}, Refused("limit"), "limit-superscript-digit"),
+    case({"limit": "9" * 5000}, Refused("limit"), "limit-5000-digits"),
+    case({"limit": "007"}, ACCEPTED, "limit-leading-zeros"),
     case({"status": "done"}, Refused("status"), "status-unknown"),
     case({"tag": ""}, Refused("tag"), "tag-empty"),
     case({"tag": "x" * 41}, Refused("tag"), "tag-41-chars"),

@@ -17,7 +17,8 @@ from app.marks import ingestion_of, load, owned_mark, rows_query, start_new_vers
 from app.models import Attachment, Ingestion, IngestionStatus, Mark, User
 from app.problems import Problem, ValidationErrorItem
 from app.routes.responses import errors, header
-from app.schemas import NO_NUL_PATTERN, MarkCreate, MarkOut, MarkPage, MarkPatch
+from app.schemas import NO_NUL_PATTERN, MarkCreate, MarkOut, MarkPage, MarkPatch, QueryDigits
+from app.tags import normal_form
 
 router = APIRouter(prefix="/v1/marks", tags=["marks"])
 
@@ -60,7 +61,11 @@ def create_mark(
 async def list_marks(
     runtime: RuntimeDep,
     credentials: BearerDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[
+        int,
+        Query(ge=1, le=100, description="Written with the digits 0-9 only (not `1.0`, `+5` or ` 5`)."),
+        QueryDigits,
+    ] = 20,
     cursor_: Annotated[
         str | None,
         Query(
@@ -71,7 +76,16 @@ async def list_marks(
         ),
     ] = None,
     # PostgreSQL text cannot hold NUL: refused here (422), not by the database (500).
-    tag: Annotated[str | None, Query(min_length=1, max_length=40, pattern=NO_NUL_PATTERN)] = None,
+    tag: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=40,
+            pattern=NO_NUL_PATTERN,
+            description="Marks carrying this tag, compared in the tags' normal form (surrounding "
+            "whitespace and format characters removed, lower-cased, NFC).",
+        ),
+    ] = None,
     status_: Annotated[IngestionStatus | None, Query(alias="status")] = None,
 ) -> Response:
     def read(session: Session, user: User) -> MarkPage:
@@ -95,7 +109,7 @@ def _page(
     if tag is not None:
         # The column is the generic ARRAY, whose contains() is not implemented: coerce to PostgreSQL's
         # ARRAY so it renders `tags @> ARRAY[...]`, which the GIN index ix_marks_tags serves.
-        query = query.where(type_coerce(col(Mark.tags), PG_ARRAY(Text)).contains([tag.lower()]))
+        query = query.where(type_coerce(col(Mark.tags), PG_ARRAY(Text)).contains([normal_form(tag)]))
     if status_ is not None:
         query = query.where(Ingestion.status == status_)
     if cursor_ is not None:

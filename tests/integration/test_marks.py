@@ -66,6 +66,15 @@ def test_tags_are_lower_cased_and_merged_in_first_seen_order(api: httpx.Client, 
     assert create_mark(api, user.headers, note="n", tags=["Read", "read"])["tags"] == ["read"]
 
 
+def test_tags_are_stored_in_one_normal_form(api: httpx.Client, user: SignedInUser) -> None:
+    # NFC and NFD spellings of one word, and a tag with invisible characters around it, are one tag.
+    tags = ["Caf\u00e9", "Cafe\u0301", " read ", "read\u200b", "\ufeffREAD"]
+    mark = create_mark(api, user.headers, note="n", tags=tags)
+    assert mark["tags"] == ["caf\u00e9", "read"]
+    patched = patch_mark(api, user.headers, mark["id"], tags=["CAFE\u0301 "])
+    assert patched["tags"] == ["caf\u00e9"]
+
+
 def test_twenty_tags_after_merging_are_allowed(api: httpx.Client, user: SignedInUser) -> None:
     tags = [f"t{i}" for i in range(20)] + [f"T{i}" for i in range(20)]
     assert create_mark(api, user.headers, note="n", tags=tags)["tags"] == [f"t{i}" for i in range(20)]
@@ -171,6 +180,13 @@ def test_filter_by_tag_is_case_insensitive(api: httpx.Client, user: SignedInUser
     for tag in ("read", "READ"):
         assert [m["id"] for m in list_page(api, user.headers, tag=tag)["items"]] == [read["id"]]
     assert list_page(api, user.headers, tag="absent")["items"] == []
+
+
+def test_filter_by_tag_in_any_spelling_of_its_normal_form(api: httpx.Client, user: SignedInUser) -> None:
+    cafe = create_mark(api, user.headers, note="1", tags=["caf\u00e9"])
+    for tag in ("caf\u00e9", "Cafe\u0301", " CAF\u00c9\u200b"):
+        assert [m["id"] for m in list_page(api, user.headers, tag=tag)["items"]] == [cafe["id"]], tag
+    assert list_page(api, user.headers, tag="\u200b")["items"] == []
 
 
 def test_filter_by_status(api: httpx.Client, user: SignedInUser, worker: DrainableWorker) -> None:
