@@ -7,6 +7,7 @@ forms), not computed by the service's own functions, so a wrong normaliser canno
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,8 @@ URLS: dict[str, tuple[str, str]] = {
     "https://example.net:8443/x?utm_campaign=y": ("https://example.net:8443/x", "example.net"),
     "http://example.org/p?a=%20b&utm_=1&c": ("http://example.org/p?a=%20b&c", "example.org"),
 }
-TAG_POOL = ["Read", "read", "later", "Work", "x", "long-tag-" + "t" * 30]
+# Composed and decomposed "Café", and a tag with spaces around it: one tag each once normalised.
+TAG_POOL = ["Read", "read", "later", "Work", "x", "long-tag-" + "t" * 30, "Caf\u00e9", "cafe\u0301", " read "]
 
 # Letters, digits, spaces (incl. no-break space) and newlines: words the way str.split() sees them.
 _TEXT = st.characters(categories=("L", "Nd", "Zs"), include_characters="\n\t", codec="utf-8")
@@ -78,7 +80,8 @@ def attachments(draw: st.DrawFn) -> tuple[bytes, str]:
 
 
 def merged_tags(tags: list[str]) -> list[str]:
-    return list(dict.fromkeys(tag.lower() for tag in tags))
+    # docs/api.md: surrounding whitespace removed, lower-cased, NFC (the pool has no other invisibles).
+    return list(dict.fromkeys(unicodedata.normalize("NFC", tag.strip().lower()) for tag in tags))
 
 
 def attachment_text(data: bytes, content_type: str) -> str | None:

@@ -302,7 +302,9 @@ class MarksMachine(RuleBasedStateMachine):
             (
                 m
                 for m in self.model.values()
-                if m.owner == str(who.id) and not m.deleted and (tags is None or tags[0].lower() in m.tags)
+                if m.owner == str(who.id)
+                and not m.deleted
+                and (tags is None or merged_tags(tags[:1])[0] in m.tags)
             ),
             key=lambda m: (m.created_at, uuid.UUID(m.id)),
             reverse=True,
