@@ -19,8 +19,9 @@ class MarkPatch:
 
         Attributes:
             note (None | str | Unset):
-            tags (list[str] | Unset): Merged case-insensitively (stored lower-cased, duplicates dropped): at most 20
-                distinct tags, each at most 40 characters once lower-cased.
+            tags (list[str] | Unset): Stored in one normal form (surrounding whitespace and format characters removed,
+                lower-cased, Unicode NFC) and merged (duplicates dropped): at most 20 distinct tags, each at most 40 characters
+                once normalised. A tag of only whitespace, control or format characters is refused.
             title (None | str | Unset):
             url (None | str | Unset):
     """

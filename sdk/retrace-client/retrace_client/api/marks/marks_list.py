@@ -104,10 +104,12 @@ def sync_detailed(
     """List
 
     Args:
-        limit (int | Unset):  Default: 20.
+        limit (int | Unset): Written with the digits 0-9 only (not `1.0`, `+5` or ` 5`). Default:
+            20.
         cursor (None | str | Unset): Opaque: a page's `next_cursor`, as this service issued it;
             any other value is a 422 `invalid_cursor`.
-        tag (None | str | Unset):
+        tag (None | str | Unset): Marks carrying this tag, compared in the tags' normal form
+            (surrounding whitespace and format characters removed, lower-cased, NFC).
         status (IngestionStatus | None | Unset):
 
     Raises:
@@ -143,10 +145,12 @@ def sync(
     """List
 
     Args:
-        limit (int | Unset):  Default: 20.
+        limit (int | Unset): Written with the digits 0-9 only (not `1.0`, `+5` or ` 5`). Default:
+            20.
         cursor (None | str | Unset): Opaque: a page's `next_cursor`, as this service issued it;
             any other value is a 422 `invalid_cursor`.
-        tag (None | str | Unset):
+        tag (None | str | Unset): Marks carrying this tag, compared in the tags' normal form
+            (surrounding whitespace and format characters removed, lower-cased, NFC).
         status (IngestionStatus | None | Unset):
 
     Raises:
@@ -177,10 +181,12 @@ async def asyncio_detailed(
     """List
 
     Args:
-        limit (int | Unset):  Default: 20.
+        limit (int | Unset): Written with the digits 0-9 only (not `1.0`, `+5` or ` 5`). Default:
+            20.
         cursor (None | str | Unset): Opaque: a page's `next_cursor`, as this service issued it;
             any other value is a 422 `invalid_cursor`.
-        tag (None | str | Unset):
+        tag (None | str | Unset): Marks carrying this tag, compared in the tags' normal form
+            (surrounding whitespace and format characters removed, lower-cased, NFC).
         status (IngestionStatus | None | Unset):
 
     Raises:
@@ -214,10 +220,12 @@ async def asyncio(
     """List
 
     Args:
-        limit (int | Unset):  Default: 20.
+        limit (int | Unset): Written with the digits 0-9 only (not `1.0`, `+5` or ` 5`). Default:
+            20.
         cursor (None | str | Unset): Opaque: a page's `next_cursor`, as this service issued it;
             any other value is a 422 `invalid_cursor`.
-        tag (None | str | Unset):
+        tag (None | str | Unset): Marks carrying this tag, compared in the tags' normal form
+            (surrounding whitespace and format characters removed, lower-cased, NFC).
         status (IngestionStatus | None | Unset):
 
     Raises:
