@@ -57,7 +57,9 @@ def send(queue: IngestionQueue, engine: Engine, mark_id: uuid.UUID, version: int
             )
     except SQLAlchemyError as exc:
         # The message is out; left looking unsent, it is sent once more by the loop (a harmless duplicate).
-        log.warning("ingestion of %s v%d sent but not recorded as sent: %s", mark_id, version, type(exc).__name__)
+        log.warning(
+            "ingestion of %s v%d sent but not recorded as sent: %s", mark_id, version, type(exc).__name__
+        )
     return True
 
 

@@ -21,7 +21,14 @@ from sqlalchemy import Connection, Engine, bindparam, case, select, update
 from sqlmodel import col
 
 from app.blobs import BlobStore
-from app.ingestion.normalise import TITLE_LIMIT, attachment_text, choose_title, count_words, normalize_url, storable
+from app.ingestion.normalise import (
+    TITLE_LIMIT,
+    attachment_text,
+    choose_title,
+    count_words,
+    normalize_url,
+    storable,
+)
 from app.models import OPEN_INGESTION_STATUSES, Attachment, Ingestion, IngestionStatus, Mark
 
 log = logging.getLogger("retrace.ingestion")
@@ -83,7 +90,9 @@ def ingest(engine: Engine, blobs: BlobStore, mark_id: uuid.UUID, version: int, m
                 # Not chained: the cause's message may quote what it was given (a title, a SQL parameter).
                 raise RetryLater(f"attempt {attempt} of {max_attempts}: {reason}") from None
             _finish(conn, mark_id, version, status=IngestionStatus.failed, error=reason)
-            log.warning("ingestion of %s v%d failed after %d attempt(s): %s", mark_id, version, attempt, reason)
+            log.warning(
+                "ingestion of %s v%d failed after %d attempt(s): %s", mark_id, version, attempt, reason
+            )
 
 
 def describe(exc: BaseException) -> str:

@@ -71,7 +71,9 @@ def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]
     caplog.set_level(logging.DEBUG)
     yield caplog
     for record in caplog.records:
-        shown = record.getMessage() + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
+        shown = record.getMessage() + (
+            logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
+        )
         assert SECRET not in shown, f"user content in the log ({record.name}): {shown[:300]}"
 
 
@@ -79,7 +81,10 @@ def _settle(lattice: WorkerLattice, worker: DrainableWorker, settings: Settings)
     """Drain the queue, then prove nothing is left to send: no open version, none resent."""
     worker.join(fail_fast=False)
     again = requeue_unsent(
-        lattice.engine, worker.queue, stale_after=timedelta(seconds=-1), max_attempts=settings.ingest_max_attempts
+        lattice.engine,
+        worker.queue,
+        stale_after=timedelta(seconds=-1),
+        max_attempts=settings.ingest_max_attempts,
     )
     assert (again.sent, again.closed, again.unsent) == (0, 0, frozenset()), again
 
@@ -101,7 +106,8 @@ def test_each_stored_value_ends_in_success(
     ingestion = get_mark(api, user.headers, mark["id"])["ingestion"]
     assert (ingestion["status"], ingestion["version"], ingestion["attempts"]) == ("success", 2, 1), ingestion
     title = ingestion["result"]["title"]
-    assert "\x00" not in title and len(title) <= 300
+    assert "\x00" not in title
+    assert len(title) <= 300
     if name.startswith(("utf", "latin1", "nul-in")):
         assert SECRET in title, f"the text was not decoded: {title!r}"
 
@@ -117,7 +123,10 @@ def refusing_success(db: Session) -> Iterator[None]:
         )
     )
     db.execute(
-        text("CREATE TRIGGER refuse_success BEFORE UPDATE ON ingestions FOR EACH ROW EXECUTE FUNCTION refuse_success()")
+        text(
+            "CREATE TRIGGER refuse_success BEFORE UPDATE ON ingestions "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_success()"
+        )
     )
     db.commit()
     try:
@@ -159,14 +168,17 @@ def test_a_spent_version_is_closed_not_sent(
         worker.flush()  # its message went with the dead worker
     db.execute(
         text(
-            "UPDATE ingestions SET status = 'processing', attempts = :n, queued_at = now() - interval '1 hour' "
-            "WHERE mark_id = :m"
+            "UPDATE ingestions SET status = 'processing', attempts = :n, "
+            "queued_at = now() - interval '1 hour' WHERE mark_id = :m"
         ),
         {"n": settings.ingest_max_attempts, "m": uuid.UUID(mark["id"])},
     )
     db.commit()
     done = requeue_unsent(
-        lattice.engine, worker.queue, stale_after=timedelta(minutes=10), max_attempts=settings.ingest_max_attempts
+        lattice.engine,
+        worker.queue,
+        stale_after=timedelta(minutes=10),
+        max_attempts=settings.ingest_max_attempts,
     )
     assert (done.sent, done.closed) == (0, 1)
     assert worker.pending() == 0

@@ -40,7 +40,11 @@ def refusing_marks(db: Session) -> Iterator[None]:
             "RAISE EXCEPTION 'marks are refused today'; END $$"
         )
     )
-    db.execute(text("CREATE TRIGGER refuse_marks BEFORE INSERT ON marks FOR EACH ROW EXECUTE FUNCTION refuse_marks()"))
+    db.execute(
+        text(
+            "CREATE TRIGGER refuse_marks BEFORE INSERT ON marks FOR EACH ROW EXECUTE FUNCTION refuse_marks()"
+        )
+    )
     db.commit()
     try:
         yield
@@ -59,7 +63,8 @@ def test_a_failed_statement_logs_none_of_its_parameters(
         response = client.post("/v1/marks", json={"note": SECRET}, headers=user.headers)
     assert response.status_code == 500, response.text
     logged = [
-        record.getMessage() + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
+        record.getMessage()
+        + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
         for record in caplog.records
     ]
     assert any("marks are refused today" in line for line in logged), "the SQL error was not logged at all"
