@@ -75,6 +75,7 @@ class BlobStore:
             await anyio.to_thread.run_sync(_durable_rename, partial, final)
         except BaseException:
             partial.unlink(missing_ok=True)
+            final.unlink(missing_ok=True)  # renamed, but not made durable: the caller never hears of it
             os.close(held)
             raise
         with self._held_guard:
