@@ -37,6 +37,7 @@ from sqlmodel import Session
 from app.ingestion.outbox import requeue_unsent
 from app.settings import Settings
 from tests.integration.flows import create_mark, get_mark, paused, upload
+from tests.regression.conftest import refusing
 from tools.lattice.accounts import SignedInUser
 from tools.lattice.queue import DrainableWorker
 from tools.lattice.workerstate import WorkerLattice
@@ -115,26 +116,13 @@ def test_each_stored_value_ends_in_success(
 @pytest.fixture
 def refusing_success(db: Session) -> Iterator[None]:
     """A real database refusal of the result's write, whose message quotes the title it refuses."""
-    db.execute(
-        text(
-            "CREATE FUNCTION refuse_success() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            "IF NEW.status = 'success' THEN RAISE EXCEPTION 'refused title %', NEW.title; END IF; "
-            "RETURN NEW; END $$"
-        )
-    )
-    db.execute(
-        text(
-            "CREATE TRIGGER refuse_success BEFORE UPDATE ON ingestions "
-            "FOR EACH ROW EXECUTE FUNCTION refuse_success()"
-        )
-    )
-    db.commit()
-    try:
+    with refusing(
+        db,
+        "refuse_success",
+        "BEFORE UPDATE ON ingestions",
+        "IF NEW.status = 'success' THEN RAISE EXCEPTION 'refused title %', NEW.title; END IF; RETURN NEW;",
+    ):
         yield
-    finally:
-        db.execute(text("DROP TRIGGER refuse_success ON ingestions"))
-        db.execute(text("DROP FUNCTION refuse_success()"))
-        db.commit()
 
 
 def test_a_refused_result_write_ends_failed_within_the_attempts(

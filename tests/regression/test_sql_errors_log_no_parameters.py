@@ -21,11 +21,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from app.main import create_app
+from tests.regression.conftest import refusing
 from tools.lattice.accounts import SignedInUser
 from tools.lattice.workerstate import WorkerLattice
 
@@ -34,24 +34,8 @@ SECRET = "Okapi-" + uuid.uuid4().hex[:12]
 
 @pytest.fixture
 def refusing_marks(db: Session) -> Iterator[None]:
-    db.execute(
-        text(
-            "CREATE FUNCTION refuse_marks() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            "RAISE EXCEPTION 'marks are refused today'; END $$"
-        )
-    )
-    db.execute(
-        text(
-            "CREATE TRIGGER refuse_marks BEFORE INSERT ON marks FOR EACH ROW EXECUTE FUNCTION refuse_marks()"
-        )
-    )
-    db.commit()
-    try:
+    with refusing(db, "refuse_marks", "BEFORE INSERT ON marks", "RAISE EXCEPTION 'marks are refused today';"):
         yield
-    finally:
-        db.execute(text("DROP TRIGGER refuse_marks ON marks"))
-        db.execute(text("DROP FUNCTION refuse_marks()"))
-        db.commit()
 
 
 def test_a_failed_statement_logs_none_of_its_parameters(
