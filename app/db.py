@@ -21,7 +21,8 @@ def _options(settings: Settings) -> str:
 def make_engine(settings: Settings) -> Engine:
     """An engine whose every connection starts on the configured schema.
 
-    Nothing connects until the first query, so building an app connects to nothing.
+    Nothing connects until the first query, so building an app connects to nothing. Every engine the
+    app makes hides bound parameters from SQL errors: they are what users sent, and errors are logged.
     """
     engine = create_engine(
         settings.sqlalchemy_url,
@@ -30,6 +31,7 @@ def make_engine(settings: Settings) -> Engine:
         # No pre-ping (a round trip per checkout): app/liveness.py empties the pool on a lost connection.
         pool_timeout=settings.db_pool_timeout_s,
         connect_args={"options": _options(settings), "connect_timeout": settings.db_connect_timeout_s},
+        hide_parameters=True,
     )
     invalidate_pool_on_connection_loss(engine)
     return engine
@@ -54,6 +56,7 @@ def make_worker_engine(settings: Settings) -> Engine:
         max_overflow=settings.worker_threads,
         pool_timeout=settings.db_pool_timeout_s,
         connect_args={"options": options, "connect_timeout": settings.db_connect_timeout_s},
+        hide_parameters=True,
     )
     invalidate_pool_on_connection_loss(engine)
     return engine

@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from dramatiq.brokers.redis import RedisBroker
 from fastapi import FastAPI
 
+from app.debris import sweep_blob_debris
 from app.docs_ui import install_docs
 from app.openapi import TITLE, VERSION, build_openapi, operation_id
 from app.problems import install_problem_handlers
@@ -39,6 +41,8 @@ def create_app(
         # process: keep it out of the collector's full passes, which otherwise walk it all again and
         # again (they were the 100+ ms p99 tail of GET /v1/marks under load).
         gc.freeze()
+        # What a killed process left among the blobs goes before the first request (app/debris.py).
+        await anyio.to_thread.run_sync(sweep_blob_debris, runtime.blobs, runtime.engine)
         yield
         runtime.close()
 

@@ -79,9 +79,9 @@ def to_outs(rows: Sequence[Sequence[object]]) -> list[MarkOut]:
 
 
 def start_new_version(ingestion: Ingestion, now: datetime) -> None:
-    """A new URL or attachment: a fresh ingestion for the next version, its message about to be sent."""
+    """A new URL or attachment: a fresh ingestion for the next version, its message not sent yet."""
     ingestion.version += 1
-    ingestion.queued_at = now
+    ingestion.queued_at = None  # app/ingestion/outbox.py records it once the message is out
     ingestion.status = IngestionStatus.pending
     ingestion.attempts = 0
     ingestion.error = None

@@ -56,7 +56,9 @@ class Settings(BaseSettings):
     # (run on `broker_maintenance_chance` broker commands out of a million) requeues its unacked messages.
     # The worker's requeue loop: how often it looks for ingestions whose message never reached the broker
     # (or was lost there), and how old a sent-but-unfinished message must be before it is sent again.
-    requeue_interval_s: float = Field(default=10.0, gt=0)
+    # A version left unsent (the broker down, or the API killed between its commit and the send) is sent
+    # within two intervals.
+    requeue_interval_s: float = Field(default=2.0, gt=0)
     requeue_after_s: float = Field(default=600.0, gt=0)
     broker_heartbeat_timeout_ms: int = Field(default=60_000, ge=1)
     broker_maintenance_chance: int = Field(default=1000, ge=0, le=1_000_000)

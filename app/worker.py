@@ -38,6 +38,7 @@ def start_background(runtime: Runtime) -> Background:
         runtime.ingestion,
         interval_s=settings.requeue_interval_s,
         stale_after_s=settings.requeue_after_s,
+        max_attempts=settings.ingest_max_attempts,
     )
     requeue.start()
     log.info("worker consuming %s with %d threads", runtime.ingestion.queue_name, settings.worker_threads)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from urllib.parse import urlsplit, urlunsplit
 
 TITLE_LIMIT = 300
@@ -44,8 +45,53 @@ def choose_title(title: str | None, attachment_text: str | None, url: str | None
     return None
 
 
+# Longest first: UTF-32-LE's mark begins with UTF-16-LE's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def attachment_text(content_type: str, data: bytes) -> str | None:
-    """The text of a `text/*` attachment, decoded as UTF-8 with bad bytes replaced; None otherwise."""
-    if not content_type.lower().split(";", 1)[0].strip().startswith("text/"):
+    """The text of a `text/*` attachment, storable as it is; None for other media types.
+
+    Decoded by its byte-order mark, else its `charset` parameter, else as UTF-8; bytes the encoding
+    cannot read are replaced, and what PostgreSQL text cannot hold is taken out (`storable`).
+    """
+    media_type, _, parameters = content_type.partition(";")
+    if not media_type.strip().lower().startswith("text/"):
         return None
-    return data.decode("utf-8", errors="replace")
+    encoding = _bom_encoding(data) or _charset(parameters) or "utf-8"
+    try:
+        text = data.decode(encoding, errors="replace")
+    except (LookupError, UnicodeError, ValueError):  # unknown, or not a text encoding ("base64")
+        text = data.decode("utf-8", errors="replace")
+    return storable(text)
+
+
+def storable(text: str) -> str:
+    """`text` without what a PostgreSQL text value cannot hold: U+0000 and lone surrogates (as `?`).
+
+    Everything the worker writes goes through here, so no stored value can make its write fail.
+    """
+    if text.isascii():
+        return text.replace("\x00", "")
+    return text.encode("utf-8", errors="replace").decode("utf-8").replace("\x00", "")
+
+
+def _bom_encoding(data: bytes) -> str | None:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    return None
+
+
+def _charset(parameters: str) -> str | None:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').strip() or None
+    return None

@@ -2,25 +2,47 @@
 
 Every state change is a conditional UPDATE on `(mark_id, version, status)`, so a duplicate, late or
 stale message matches no row and changes nothing, and `success` is never left for its version.
+
+Every attempt ends the version or counts against it: whatever fails after the claim (the read, the
+computation, or the write of the result) is retried while attempts remain, then recorded as `failed`;
+a delivery that finds the attempts spent (its worker died in the last one) records `failed` at once.
+Nothing a client stored reaches a log line or the stored error: they name the exception's type only.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, select, update
 from sqlmodel import col
 
 from app.blobs import BlobStore
-from app.ingestion.normalise import attachment_text, choose_title, count_words, normalize_url
+from app.ingestion.normalise import (
+    TITLE_LIMIT,
+    attachment_text,
+    choose_title,
+    count_words,
+    normalize_url,
+    storable,
+)
 from app.models import OPEN_INGESTION_STATUSES, Attachment, Ingestion, IngestionStatus, Mark
+
+log = logging.getLogger("retrace.ingestion")
+
+# The error of a version whose attempts were spent without an answer (the worker died in its last one,
+# or could not record its end); the requeue loop writes the same for such a version it finds.
+ATTEMPTS_SPENT = "attempts spent: the last attempt did not finish"
 
 
 class AttachmentCorrupt(Exception):
     """The bytes on disk do not hash to the sha256 recorded at upload."""
+
+    def __init__(self) -> None:
+        super().__init__("the attachment's bytes do not match their sha256")
 
 
 class RetryLater(Exception):
@@ -49,33 +71,47 @@ def ingest(engine: Engine, blobs: BlobStore, mark_id: uuid.UUID, version: int, m
     # alone, and the commit()/rollback() calls below are no-ops; on any other engine they keep the claim
     # committed before the work starts.
     with engine.connect() as conn:
-        attempt = _claim(conn, mark_id, version)
-        if attempt is None:
+        claimed = _claim(conn, mark_id, version, max_attempts)
+        if claimed is None:
             return  # deleted mark, stale version, or already final: nothing to do
+        attempt, status = claimed
+        if status == IngestionStatus.failed:
+            log.warning("ingestion of %s v%d: %s", mark_id, version, ATTEMPTS_SPENT)
+            return
         try:
             source = _read(conn, mark_id)
             if source is None:
                 return  # deleted while we worked: its ingestion row went with it
-            result = _compute(blobs, source)
+            _finish(conn, mark_id, version, status=IngestionStatus.success, **_compute(blobs, source))
         except Exception as exc:
+            conn.rollback()  # the failed statement's transaction, if any
+            reason = describe(exc)
             if attempt < max_attempts:
-                raise RetryLater(f"attempt {attempt} of {max_attempts}: {exc}") from exc
-            conn.rollback()  # the failed read's transaction, if it got that far
-            error = f"{type(exc).__name__}: {exc}"
-            _finish(conn, mark_id, version, status=IngestionStatus.failed, error=error)
-            return
-        _finish(conn, mark_id, version, status=IngestionStatus.success, **result)
+                # Not chained: the cause's message may quote what it was given (a title, a SQL parameter).
+                raise RetryLater(f"attempt {attempt} of {max_attempts}: {reason}") from None
+            _finish(conn, mark_id, version, status=IngestionStatus.failed, error=reason)
+            log.warning(
+                "ingestion of %s v%d failed after %d attempt(s): %s", mark_id, version, attempt, reason
+            )
 
 
-def _claim(conn: Connection, mark_id: uuid.UUID, version: int) -> int | None:
+def describe(exc: BaseException) -> str:
+    """The exception's type, and its message only when it is one of ours (which quote no content)."""
+    if isinstance(exc, AttachmentCorrupt):
+        return f"{type(exc).__name__}: {exc}"
+    return type(exc).__name__
+
+
+def _claim(conn: Connection, mark_id: uuid.UUID, version: int, max_attempts: int) -> tuple[int, str] | None:
     """Take the version (status `processing`, one more attempt) in a transaction of its own.
 
     Committed before the work starts, so an attempt counts even when its worker dies mid-job: a message
-    that kills its worker every time still ends as `failed` after the last attempt.
+    that kills its worker every time still ends as `failed` after the last attempt, since the delivery
+    after it finds the attempts spent and writes `failed` instead of claiming.
     """
-    attempt = conn.scalar(_CLAIM, {"b_mark_id": mark_id, "b_version": version})
+    row = conn.execute(_CLAIM, {"b_mark_id": mark_id, "b_version": version, "b_max": max_attempts}).first()
     conn.commit()
-    return attempt
+    return None if row is None else (int(row[0]), str(row[1]))
 
 
 def _read(conn: Connection, mark_id: uuid.UUID) -> Source | None:
@@ -94,12 +130,14 @@ def _compute(blobs: BlobStore, source: Source) -> dict[str, object]:
     if stored is not None:
         data = blobs.read_all(stored.blob_id)
         if hashlib.sha256(data).hexdigest() != stored.sha256:
-            raise AttachmentCorrupt(f"attachment bytes do not match sha256 {stored.sha256}")
+            raise AttachmentCorrupt
         text_body = attachment_text(stored.content_type, data)
+    url = normalize_url(source.url)
+    title = choose_title(source.title, text_body, source.url)
     return {
-        "normalized_url": normalize_url(source.url),
+        "normalized_url": None if url is None else storable(url),
         "word_count": count_words(source.note, text_body),
-        "title": choose_title(source.title, text_body, source.url),
+        "title": None if title is None else storable(title)[:TITLE_LIMIT],
         "error": None,
     }
 
@@ -120,11 +158,16 @@ _THIS_VERSION = (
     col(Ingestion.mark_id) == bindparam("b_mark_id"),
     col(Ingestion.version) == bindparam("b_version"),
 )
+_ATTEMPTS_LEFT = col(Ingestion.attempts) < bindparam("b_max")
 _CLAIM = (
     update(Ingestion)
     .where(*_THIS_VERSION, col(Ingestion.status).in_(OPEN_INGESTION_STATUSES))
-    .values(status=IngestionStatus.processing, attempts=col(Ingestion.attempts) + 1)
-    .returning(col(Ingestion.attempts))
+    .values(
+        status=case((_ATTEMPTS_LEFT, IngestionStatus.processing.value), else_=IngestionStatus.failed.value),
+        attempts=case((_ATTEMPTS_LEFT, col(Ingestion.attempts) + 1), else_=col(Ingestion.attempts)),
+        error=case((_ATTEMPTS_LEFT, col(Ingestion.error)), else_=ATTEMPTS_SPENT),
+    )
+    .returning(col(Ingestion.attempts), col(Ingestion.status))
 )
 _READ = (
     select(

@@ -79,6 +79,8 @@ async def upload_attachment(
     except BaseException:
         runtime.blobs.delete(blob.blob_id)
         raise
+    finally:
+        runtime.blobs.settle(blob.blob_id)  # committed or deleted: no longer work in progress
 
 
 def _check_owner(runtime: Runtime, user: User, mark_id: uuid.UUID) -> None:

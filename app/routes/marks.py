@@ -48,7 +48,7 @@ def create_mark(
     )
     session.add(mark)
     session.flush()
-    ingestion = Ingestion(mark_id=mark.id, queued_at=now)
+    ingestion = Ingestion(mark_id=mark.id)  # unsent (queued_at NULL) until send() records it
     session.add(ingestion)
     session.commit()
     # Enqueue after the commit, so the worker can never look for a mark that is not there yet.

@@ -8,7 +8,7 @@ import httpx
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from app.ingestion.outbox import requeue_unsent
+from app.ingestion.outbox import RequeueRound, requeue_unsent
 from app.main import create_app
 from app.models import Ingestion
 from tests.integration.flows import create_mark
@@ -18,6 +18,11 @@ from tools.lattice.workerstate import WorkerLattice
 
 # Nothing listens on port 1: every broker call of this app fails at once.
 DEAD_REDIS = "redis://127.0.0.1:1/0"
+
+
+def _requeue(lattice: WorkerLattice, worker: DrainableWorker, *, stale_after: timedelta) -> RequeueRound:
+    max_attempts = lattice.plane.settings().ingest_max_attempts
+    return requeue_unsent(lattice.engine, worker.queue, stale_after=stale_after, max_attempts=max_attempts)
 
 
 def _app_without_broker(lattice: WorkerLattice) -> TestClient:
@@ -35,7 +40,7 @@ def test_mark_created_while_broker_is_down_is_saved_and_ingested_later(
     row = db.exec(select(Ingestion).where(Ingestion.mark_id == mark["id"])).one()
     assert row.queued_at is None, "an unsent message must be left for the requeue loop"
 
-    assert requeue_unsent(lattice.engine, worker.queue, stale_after=timedelta(minutes=10)) == 1
+    assert _requeue(lattice, worker, stale_after=timedelta(minutes=10)).sent == 1
     worker.join()
     done = api.get(f"/v1/marks/{mark['id']}", headers=user.headers).json()
     assert done["ingestion"]["status"] == "success"
@@ -49,9 +54,9 @@ def test_requeue_leaves_recently_sent_and_finished_ingestions_alone(
     worker.join()
     worker.pause()
     create_mark(api, user.headers, note="sent just now, still pending")
-    assert requeue_unsent(lattice.engine, worker.queue, stale_after=timedelta(minutes=10)) == 0
+    assert _requeue(lattice, worker, stale_after=timedelta(minutes=10)).sent == 0
     # Sent so long ago that the message must have been lost with the broker's data: sent again.
-    assert requeue_unsent(lattice.engine, worker.queue, stale_after=timedelta(seconds=-1)) == 1
+    assert _requeue(lattice, worker, stale_after=timedelta(seconds=-1)).sent == 1
     worker.resume()
     worker.join()
     assert api.get(f"/v1/marks/{finished['id']}", headers=user.headers).json()["ingestion"]["attempts"] == 1

@@ -7,6 +7,8 @@ from contextlib import AbstractContextManager, contextmanager
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from app.main import create_app
@@ -15,6 +17,23 @@ from tools.lattice.workerstate import WorkerLattice
 
 # Cases promoted from the race suite build its machine on the live stack (started only when asked for).
 __all__ = ["app_with", "live_stack"]
+
+
+@contextmanager
+def refusing(db: Session, name: str, when: str, body: str) -> Iterator[None]:
+    """A real database refusal for the block: trigger `name` runs PL/pgSQL `body` `when` (e.g. `BEFORE
+    INSERT ON marks`) on each row; the trigger and its function are dropped afterwards."""
+    db.execute(text(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} END $$"))
+    db.execute(text(f"CREATE TRIGGER {name} {when} FOR EACH ROW EXECUTE FUNCTION {name}()"))
+    db.commit()
+    try:
+        yield
+    finally:
+        db.rollback()
+        db.execute(text(f"DROP TRIGGER {name} ON {when.split(' ON ', 1)[1]}"))
+        db.execute(text(f"DROP FUNCTION {name}()"))
+        db.commit()
+
 
 AppWith = Callable[..., AbstractContextManager[TestClient]]
 

@@ -54,7 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "db_pool_size": 10,
     "db_pool_timeout_s": 30.0,
     "redis_timeout_s": 3.0,
-    "requeue_interval_s": 10.0,
+    "requeue_interval_s": 2.0,
     "requeue_after_s": 600.0,
     "broker_heartbeat_timeout_ms": 60_000,
     "broker_maintenance_chance": 1000,

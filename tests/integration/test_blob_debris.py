@@ -1,0 +1,60 @@
+"""The start-up sweep of blob debris takes only what no live writer holds (app/blobs.py, app/debris.py).
+
+API processes share the blob directory, so one starting must not take another's upload in progress: a
+`.part` file being written, or a blob written whose row is not committed yet. flock is per open file,
+so a second BlobStore in this process stands for the other process.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import anyio
+from sqlalchemy import Engine
+
+from app.blobs import BlobStore
+from app.debris import sweep_blob_debris
+from tools.lattice.workerstate import WorkerLattice
+
+
+def _store(lattice: WorkerLattice) -> BlobStore:
+    return BlobStore(lattice.plane.settings().blob_dir)
+
+
+def test_an_upload_in_progress_survives_another_process_start(lattice: WorkerLattice) -> None:
+    writer, starting = _store(lattice), _store(lattice)
+    engine: Engine = lattice.engine
+    swept: list[tuple[int, int]] = []
+
+    async def scenario() -> None:
+        half_way = anyio.Event()
+        go_on = anyio.Event()
+
+        async def body() -> AsyncIterator[bytes]:
+            yield b"first half "
+            half_way.set()
+            await go_on.wait()
+            yield b"second half"
+
+        async with anyio.create_task_group() as tasks:
+            result: list[uuid.UUID] = []
+
+            async def upload() -> None:
+                result.append((await writer.write(body(), 1000)).blob_id)
+
+            tasks.start_soon(upload)
+            await half_way.wait()
+            assert list(writer.root.rglob("*.part")), "the upload has no partial file"
+            swept.append(await anyio.to_thread.run_sync(sweep_blob_debris, starting, engine))
+            go_on.set()
+        blob_id = result[0]
+        # Written, its row not committed yet (no row will ever name it here): held, so not an orphan.
+        swept.append(await anyio.to_thread.run_sync(sweep_blob_debris, starting, engine))
+        assert writer.path(blob_id).read_bytes() == b"first half second half"
+        writer.settle(blob_id)  # the writer gives it up without a row: now it is debris
+        swept.append(await anyio.to_thread.run_sync(sweep_blob_debris, starting, engine))
+        assert not writer.path(blob_id).exists()
+
+    anyio.run(scenario)
+    assert swept == [(0, 0), (0, 0), (0, 1)]
