@@ -1,4 +1,5 @@
-"""The two sides of a diff: loading them (a file, a git ref, the live app), JSON pointers, local `$ref`s."""
+"""The two sides of a diff: loading them (a file, a git ref, the live app; JSON or YAML), JSON pointers,
+local `$ref`s."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from tools.lattice.spec import DOCUMENT_PATH, REPO_ROOT, shown
 
@@ -34,11 +37,39 @@ def pointer(*tokens: str) -> str:
     return "".join("/" + escape(t) for t in tokens)
 
 
+class _YamlLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+    """YAML as JSON would have it: timestamps stay strings (an `example: 2024-01-01` is text)."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _string_keys(node: Any) -> Any:
+    """YAML reads `200:` as an integer key; OpenAPI's keys (statuses, names) are strings."""
+    if isinstance(node, dict):
+        return {str(k).lower() if isinstance(k, bool) else str(k): _string_keys(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_string_keys(v) for v in node]
+    return node
+
+
 def _parse(text: str, label: str) -> Json:
+    """A document in JSON, or in YAML (a superset of JSON: a file that is neither is reported as both)."""
     try:
         loaded = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DiffInputError(f"{label} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        if text.lstrip().startswith(("{", "[")):
+            raise DiffInputError(f"{label} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        try:
+            loaded = _string_keys(yaml.load(text, Loader=_YamlLoader))  # noqa: S506 - a safe loader
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            problem = getattr(err, "problem", None) or "unreadable"
+            raise DiffInputError(f"{label} is neither JSON nor valid YAML: {problem}{where}") from None
     if not isinstance(loaded, dict) or not isinstance(loaded.get("paths", {}), dict):
         raise DiffInputError(f"{label} is not an OpenAPI document (no `paths` object at the top)")
     return loaded
