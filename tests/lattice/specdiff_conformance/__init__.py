@@ -16,6 +16,7 @@ from typing import Any
 
 from tools.lattice.specdiff import Level, diff
 from tools.lattice.specdiff.document import from_file
+from tools.lattice.specdiff.oasdiff import oasdiff_id
 
 HERE = Path(__file__).resolve().parent
 TOOLS = ("oasdiff", "openapi-diff")
@@ -30,6 +31,7 @@ class Case:
     revision: Path
     expected: str  # "breaking" | "compatible"
     ids: dict[str, str]  # oasdiff: the check ids the test asserts, with their levels
+    scope: frozenset[str]  # oasdiff ids the verdict is about (one check ran); empty: the whole pair
 
     @property
     def key(self) -> str:
@@ -51,15 +53,19 @@ def cases(tool: str) -> list[Case]:
             HERE / tool / raw["revision"],
             raw["expected"],
             raw.get("ids", {}),
+            frozenset(raw.get("scope", ())),
         )
         for raw in table(tool)["cases"]
     ]
 
 
 def breaking_ids(case: Case) -> list[str]:
-    """The breaking check ids `spec diff` finds in the pair, at the registry's default levels."""
+    """The breaking check ids `spec diff` finds in the pair (within the case's scope), at default levels."""
     changes = diff(from_file(case.base).document, from_file(case.revision).document)
-    return sorted({c.id for c in changes if c.level is Level.BREAKING})
+    found = {c.id for c in changes if c.level is Level.BREAKING}
+    if case.scope:
+        found = {i for i in found if oasdiff_id(i) in case.scope}
+    return sorted(found)
 
 
 def verdict(case: Case) -> str:
@@ -70,7 +76,7 @@ def verdict(case: Case) -> str:
 def differences() -> dict[str, str]:
     """`tool:case name` → the reason `spec diff` decides otherwise."""
     data = tomllib.loads(DIFFERENCES_PATH.read_text(encoding="utf-8"))
-    return {f"{tool}:{name}": entry["reason"] for tool, rows in data.items() for name, entry in rows.items()}
+    return {key: entry["reason"] for entry in data.get("difference", []) for key in entry["cases"]}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ file and writes `<tool>/cases.json`. Tests never run it: they read what it wrote
 
 A pair is kept when the test diffs two different, unmodified files and says what the result is:
 - oasdiff: the check ids it asserts (their levels from checker/rules.go; a verdict is breaking when one
-  is `ERR`), or `require.Empty` over all checks (nothing breaking). Tests that edit a loaded spec in Go,
+  is `ERR`), or that the changes asserted are all there is (`require.Empty`, `requireSingleChange`, ...).
+  When the test ran one check (`singleCheckConfig`) and found nothing breaking, the case carries that
+  check's ids as its `scope`: the verdict compared is over the changes `spec diff` maps to those ids. Tests that edit a loaded spec in Go,
   set options, or loop over several pairs are left out: their pair is not in a file.
 - openapi-diff: `assertSpec*`/`assertOpenApi*` helpers (TestUtils.java) with the verdict the tool gives
   in its default configuration (a property the test switches on that is off by default reads compatible).
@@ -76,24 +78,25 @@ _GO_ID = re.compile(r"checker\.(\w+Id)\b")
 _GO_CONFIG = re.compile(r"checker\.CheckBackwardCompatibility(UntilLevel)?\((\w+)\(([^()]*)\)")
 
 
-def _oasdiff_levels(repo: Repo) -> tuple[dict[str, str], dict[str, str]]:
-    """(Go constant → check id, check id → ERR/WARN/INFO)."""
+def _oasdiff_levels(repo: Repo) -> tuple[dict[str, str], dict[str, str], dict[str, list[str]]]:
+    """(Go constant → check id, check id → ERR/WARN/INFO, check function → the ids it reports)."""
     ids: dict[str, str] = {}
     for path in repo.files("checker"):
         if path.endswith(".go") and not path.endswith("_test.go"):
             ids |= dict(re.findall(r'^\s*(\w+Id)\s*=\s*"([^"]+)"', repo.read(path), re.M))
-    levels = {
-        ids[const]: level
-        for const, level in re.findall(
-            r"newBackwardCompatibilityRule\((\w+Id), (ERR|WARN|INFO)", repo.read("checker/rules.go")
-        )
-        if const in ids
-    }
-    return ids, levels
+    rules = re.findall(
+        r"newBackwardCompatibilityRule\((\w+Id), (ERR|WARN|INFO), (\w+)", repo.read("checker/rules.go")
+    )
+    levels = {ids[const]: level for const, level, _ in rules if const in ids}
+    handlers: dict[str, list[str]] = {}
+    for const, _, handler in rules:
+        if const in ids:
+            handlers.setdefault(handler, []).append(ids[const])
+    return ids, levels, handlers
 
 
 def oasdiff_cases(repo: Repo) -> tuple[list[dict[str, Any]], dict[str, int], list[str]]:
-    ids, levels = _oasdiff_levels(repo)
+    ids, levels, handlers = _oasdiff_levels(repo)
     helpers = repo.read("checker/helpers_test.go")
     file_fns = dict(re.findall(r'(\w+)\s*=\s*dataFileFn\("([^"]+)"\)', helpers))
     cases: list[dict[str, Any]] = []
@@ -140,7 +143,7 @@ def oasdiff_cases(repo: Repo) -> tuple[list[dict[str, Any]], dict[str, int], lis
             if single and "," in configs[0][2]:
                 skip("options or several checker runs")
                 continue
-            asserted = [ids[c] for c in _GO_ID.findall(body) if c in ids and c != "" and not c.endswith("CheckId")]
+            asserted = [ids[c] for c in _GO_ID.findall(body) if c in ids]
             asserted = [a for a in dict.fromkeys(asserted) if a in levels]
             no_change = re.findall(r"requireNoChange\(t, \w+, checker\.(\w+Id)\)", body)
             asserted = [a for a in asserted if a not in {ids.get(c) for c in no_change}]
@@ -153,7 +156,7 @@ def oasdiff_cases(repo: Repo) -> tuple[list[dict[str, Any]], dict[str, int], lis
                 continue
             if any(levels[a] == "ERR" for a in asserted):
                 expected = "breaking"
-            elif complete and not (single and empty):
+            elif complete:
                 expected = "compatible"
             else:
                 skip("verdict not stated")
@@ -168,6 +171,12 @@ def oasdiff_cases(repo: Repo) -> tuple[list[dict[str, Any]], dict[str, int], lis
                     "ids": {a: levels[a] for a in asserted},
                 }
             )
+            if single and expected == "compatible":
+                # One check ran: its silence speaks for the ids it reports, not for the whole pair.
+                cases[-1]["scope"] = sorted(handlers.get(configs[0][2].removeprefix("checker."), []))
+                if not cases[-1]["scope"]:
+                    cases.pop()
+                    skip("check function not found in rules.go")
     return cases, left_out, sorted(ids.values())
 
 

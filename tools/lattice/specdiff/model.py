@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .oasdiff import oasdiff_id
+
 
 class Level(StrEnum):
     """How a change affects a client built on the base document (oasdiff's error / warn / info)."""
@@ -56,6 +58,7 @@ class Change:
             "operation": self.operation,
             "path": self.path,
             "text": self.text,
+            "oasdiff_id": oasdiff_id(self.id),
         }
 
     def sort_key(self) -> tuple[int, str, str, str]:
