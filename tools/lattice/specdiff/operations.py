@@ -64,6 +64,36 @@ API_SECURITY_SCOPE_REMOVED = register(
     "api-security-scope-removed", Level.INFO, "a security requirement needs one scope fewer"
 )
 
+API_SECURITY_REQUIREMENT_RELAXED = register(
+    "api-security-requirement-relaxed",
+    Level.INFO,
+    "a security requirement was replaced by one asking for less (fewer schemes or scopes)",
+)
+# A security scheme's definition: a client configured for the old one presents the wrong credential.
+_SCHEME_FIELDS = {
+    "type": "type",
+    "scheme": "scheme",
+    "bearerFormat": "bearer-format",
+    "in": "in",
+    "name": "name",
+    "openIdConnectUrl": "open-id-connect-url",
+}
+_FLOW_FIELDS = {"authorizationUrl": "oauth-url", "tokenUrl": "oauth-token-url", "refreshUrl": "oauth-refresh-url"}
+SECURITY_COMPONENT_CHANGED = {
+    stem: register(
+        f"api-security-component-{stem}-changed",
+        Level.BREAKING,
+        f"a security scheme's {field} changed (clients present the credential the old way)",
+    )
+    for field, stem in {**_SCHEME_FIELDS, **_FLOW_FIELDS}.items()
+}
+API_SECURITY_COMPONENT_REMOVED = register(
+    "api-security-component-removed", Level.INFO, "a security scheme was removed from components"
+)
+API_SECURITY_COMPONENT_ADDED = register(
+    "api-security-component-added", Level.INFO, "a security scheme was added to components"
+)
+
 _TEMPLATE = re.compile(r"\{[^}]*\}")
 
 
@@ -134,7 +164,37 @@ def diff(base: Json, revision: Json) -> list[Change]:
             )
             compare_request_body(report, schemas, name, at, was, now)
             compare_responses(report, schemas, name, at, was, now)
+    _security_schemes(report, base, revision)
     return sorted(_unique(report.changes), key=Change.sort_key)
+
+
+def _security_schemes(report: Report, base: Json, revision: Json) -> None:
+    old = (base.get("components") or {}).get("securitySchemes") or {}
+    new = (revision.get("components") or {}).get("securitySchemes") or {}
+    old_resolver, new_resolver = Resolver(base), Resolver(revision)
+    for name in sorted(old.keys() | new.keys()):
+        at, where = f"/components/securitySchemes/{escape(name)}", f"security scheme {name}"
+        if name not in new:
+            report.add(API_SECURITY_COMPONENT_REMOVED, where, at, f"the security scheme {name} was removed")
+            continue
+        if name not in old:
+            report.add(API_SECURITY_COMPONENT_ADDED, where, at, f"the security scheme {name} was added")
+            continue
+        was, now = old_resolver.deref(old[name])[0], new_resolver.deref(new[name])[0]
+        for field, stem in _SCHEME_FIELDS.items():
+            before, after = was.get(field), now.get(field)
+            if field == "scheme":  # HTTP auth scheme names are case-insensitive (RFC 7235)
+                before, after = str(before or "").lower() or None, str(after or "").lower() or None
+            if before != after:
+                text = f"the security scheme {name}: {field} changed from {before} to {after}"
+                report.add(SECURITY_COMPONENT_CHANGED[stem], where, f"{at}/{field}", text)
+        old_flows, new_flows = was.get("flows") or {}, now.get("flows") or {}
+        for flow in sorted(old_flows.keys() & new_flows.keys()):
+            for field, stem in _FLOW_FIELDS.items():
+                before, after = (old_flows[flow] or {}).get(field), (new_flows[flow] or {}).get(field)
+                if before != after:
+                    text = f"the security scheme {name}: the {flow} flow's {field} changed to {after}"
+                    report.add(SECURITY_COMPONENT_CHANGED[stem], where, f"{at}/flows/{flow}/{field}", text)
 
 
 def _unique(changes: list[Change]) -> list[Change]:
@@ -183,6 +243,10 @@ def _anonymous(requirements: list[dict[str, list[str]]]) -> bool:
     return not requirements or any(not r for r in requirements)
 
 
+def _asks_less(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    return set(new) <= set(old) and all(set(new[s] or []) <= set(old[s] or []) for s in new)
+
+
 def _security(
     report: Report,
     name: str,
@@ -204,6 +268,11 @@ def _security(
     new_by = {frozenset(r): r for r in new}
     for schemes in old_by.keys() - new_by.keys():
         shown = " + ".join(sorted(schemes))
+        # Credentials for the old requirement satisfy any new one needing a subset of its schemes/scopes.
+        if any(_asks_less(new_by[other], old_by[schemes]) for other in new_by.keys() - old_by.keys()):
+            text = f"the security requirement {shown} of {name} now asks for less"
+            report.add(API_SECURITY_REQUIREMENT_RELAXED, name, here, text)
+            continue
         report.add(
             API_SECURITY_REMOVED, name, here, f"the security requirement {shown} was removed from {name}"
         )

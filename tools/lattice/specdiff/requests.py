@@ -37,7 +37,9 @@ REQUEST_BODY_ADDED_OPTIONAL = register(
     "request-body-added-optional", Level.INFO, "an optional request body was added"
 )
 REQUEST_BODY_REMOVED = register(
-    "request-body-removed", Level.WARNING, "the request body was removed (old clients still send one)"
+    "request-body-removed",
+    Level.BREAKING,
+    "the request body was removed (old clients still send one: refused, or its data silently dropped)",
 )
 REQUEST_BODY_BECAME_REQUIRED = register(
     "request-body-became-required", Level.BREAKING, "the request body became required"
@@ -51,6 +53,55 @@ REQUEST_BODY_MEDIA_TYPE_REMOVED = register(
 REQUEST_BODY_MEDIA_TYPE_ADDED = register(
     "request-body-media-type-added", Level.INFO, "a request body media type was added"
 )
+
+REQUEST_PARAMETER_STYLE_CHANGED = register(
+    "request-parameter-style-changed", Level.BREAKING, "a parameter's serialisation style changed"
+)
+REQUEST_PARAMETER_EXPLODE_CHANGED = register(
+    "request-parameter-explode-changed", Level.BREAKING, "a parameter's explode flag changed"
+)
+REQUEST_PARAMETER_ALLOW_EMPTY_VALUE_REMOVED = register(
+    "request-parameter-allow-empty-value-removed", Level.BREAKING, "an empty value is no longer allowed"
+)
+REQUEST_PARAMETER_ALLOW_EMPTY_VALUE_ADDED = register(
+    "request-parameter-allow-empty-value-added", Level.INFO, "an empty value became allowed"
+)
+REQUEST_PARAMETER_ALLOW_RESERVED_REMOVED = register(
+    "request-parameter-allow-reserved-removed",
+    Level.BREAKING,
+    "reserved characters must now be percent-encoded",
+)
+REQUEST_PARAMETER_ALLOW_RESERVED_ADDED = register(
+    "request-parameter-allow-reserved-added", Level.INFO, "reserved characters may now be sent as they are"
+)
+
+_DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
+
+
+def serialisation(parameter: Mapping[str, Any], location: str) -> tuple[str, bool]:
+    """(style, explode) as the parameter (or header: location "header") is written on the wire."""
+    style = str(parameter.get("style", _DEFAULT_STYLE.get(location, "simple")))
+    return style, bool(parameter.get("explode", style == "form"))
+
+
+def compare_serialisation(
+    report: Report,
+    operation: str,
+    at: str,
+    subject: str,
+    was: Mapping[str, Any],
+    now: Mapping[str, Any],
+    location: str,
+    ids: tuple[str, str],
+) -> None:
+    """Style and explode: an old client writes the value the old way, and the server now reads another."""
+    (old_style, old_explode), (new_style, new_explode) = serialisation(was, location), serialisation(now, location)
+    if old_style != new_style:
+        report.add(ids[0], operation, f"{at}/style", f"{subject}: the style changed from {old_style} to {new_style}")
+    if old_explode != new_explode:
+        text = f"{subject}: explode changed from {str(old_explode).lower()} to {str(new_explode).lower()}"
+        report.add(ids[1], operation, f"{at}/explode", text)
+
 
 _TEMPLATE = re.compile(r"\{([^}]*)\}")
 
@@ -121,6 +172,16 @@ def compare_parameters(
             report.add(REQUEST_PARAMETER_BECAME_REQUIRED, operation, at, f"{subject} became required")
         elif was_required and not now_required:
             report.add(REQUEST_PARAMETER_BECAME_OPTIONAL, operation, at, f"{subject} became optional")
+        ids = (REQUEST_PARAMETER_STYLE_CHANGED, REQUEST_PARAMETER_EXPLODE_CHANGED)
+        compare_serialisation(report, operation, at, subject, was, now, location, ids)
+        for flag, (gone, came) in {
+            "allowEmptyValue": (REQUEST_PARAMETER_ALLOW_EMPTY_VALUE_REMOVED, REQUEST_PARAMETER_ALLOW_EMPTY_VALUE_ADDED),
+            "allowReserved": (REQUEST_PARAMETER_ALLOW_RESERVED_REMOVED, REQUEST_PARAMETER_ALLOW_RESERVED_ADDED),
+        }.items():
+            old_flag, new_flag = was.get(flag) is True, now.get(flag) is True
+            if old_flag != new_flag:
+                check = came if new_flag else gone
+                report.add(check, operation, f"{at}/{flag}", f"{subject}: {flag} became {str(new_flag).lower()}")
         if "schema" in was and "schema" in now:
             where = Where(operation, f"{at}/schema", "request-parameter", subject, "request")
             schemas.compare(was["schema"], now["schema"], where)

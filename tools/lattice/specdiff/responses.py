@@ -7,6 +7,7 @@ from typing import Any
 
 from .document import escape
 from .model import Level, Report, register
+from .requests import compare_serialisation
 from .schemas import SchemaDiff, Where
 
 RESPONSE_SUCCESS_STATUS_REMOVED = register(
@@ -42,6 +43,25 @@ RESPONSE_HEADER_BECAME_OPTIONAL = register(
 RESPONSE_HEADER_BECAME_REQUIRED = register(
     "response-header-became-required", Level.INFO, "a response header became required"
 )
+
+RESPONSE_HEADER_STYLE_CHANGED = register(
+    "response-header-style-changed", Level.BREAKING, "a response header's serialisation style changed"
+)
+RESPONSE_HEADER_EXPLODE_CHANGED = register(
+    "response-header-explode-changed", Level.BREAKING, "a response header's explode flag changed"
+)
+RESPONSE_MEDIA_TYPE_NAME_CHANGED = register(
+    "response-media-type-name-changed",
+    Level.INFO,
+    "a response media type was renamed within its family (parameters, or a +json/+xml suffix)",
+)
+
+
+def media_family(media: str) -> str:
+    """`application/problem+json; charset=utf-8` → `application/json`: what a client parses it as."""
+    base = media.split(";", 1)[0].strip().lower()
+    kind, _, subtype = base.partition("/")
+    return f"{kind}/{subtype.rsplit('+', 1)[1]}" if "+" in subtype else base
 
 
 def is_success(status: str) -> bool:
@@ -84,14 +104,24 @@ def _content(
     old: Mapping[str, Any],
     new: Mapping[str, Any],
 ) -> None:
+    renamed: dict[str, str] = {}  # old name → new name, the same family on both sides
+    added = sorted(new.keys() - old.keys())
     for media in sorted(old.keys() - new.keys()):
+        twin = next((m for m in added if media_family(m) == media_family(media) and m not in renamed.values()), None)
+        if twin is not None:
+            renamed[media] = twin
+            text = f"the media type {media} of the response with status {status} is now {twin}"
+            report.add(RESPONSE_MEDIA_TYPE_NAME_CHANGED, operation, f"{at}/content/{escape(twin)}", text)
+            continue
         text = f"the media type {media} of the response with status {status} was removed"
         report.add(RESPONSE_MEDIA_TYPE_REMOVED, operation, f"{at}/content/{escape(media)}", text)
-    for media in sorted(new.keys() - old.keys()):
+    for media in added:
+        if media in renamed.values():
+            continue
         text = f"the media type {media} was added to the response with status {status}"
         report.add(RESPONSE_MEDIA_TYPE_ADDED, operation, f"{at}/content/{escape(media)}", text)
-    for media in sorted(old.keys() & new.keys()):
-        old_schema, new_schema = (old[media] or {}).get("schema"), (new[media] or {}).get("schema")
+    for was_name, media in [*((m, m) for m in sorted(old.keys() & new.keys())), *renamed.items()]:
+        old_schema, new_schema = (old[was_name] or {}).get("schema"), (new[media] or {}).get("schema")
         if old_schema is None or new_schema is None:
             continue
         named = f" ({media})" if len(new) > 1 else ""
@@ -131,6 +161,8 @@ def _headers(
             report.add(RESPONSE_HEADER_BECAME_OPTIONAL, operation, here, f"{subject} became optional")
         elif now_required and not was_required:
             report.add(RESPONSE_HEADER_BECAME_REQUIRED, operation, here, f"{subject} became required")
+        ids = (RESPONSE_HEADER_STYLE_CHANGED, RESPONSE_HEADER_EXPLODE_CHANGED)
+        compare_serialisation(report, operation, here, subject, was, now, "header", ids)
         if "schema" in was and "schema" in now:
             where = Where(operation, f"{here}/schema", "response-header", subject, "response", status)
             schemas.compare(was["schema"], now["schema"], where)

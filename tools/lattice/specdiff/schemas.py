@@ -36,11 +36,36 @@ _BOUNDS = [
     (True, "exclusiveMaximum", "exclusive-max"),
     (True, "maxLength", "max-length"),
     (True, "maxItems", "max-items"),
+    (True, "maxProperties", "max-properties"),
+    (True, "maxContains", "max-contains"),
     (False, "minimum", "min"),
     (False, "exclusiveMinimum", "exclusive-min"),
     (False, "minLength", "min-length"),
     (False, "minItems", "min-items"),
+    (False, "minProperties", "min-properties"),
+    (False, "minContains", "min-contains"),
 ]
+
+# JSON Schema keywords whose presence constrains an instance: added narrows, removed widens. A schema
+# valued one present on both sides is compared inside (in the same direction); any other value changed
+# cannot be ordered.
+_SUBSCHEMA_KEYWORDS = {
+    "contains": "contains",
+    "propertyNames": "property-names",
+    "unevaluatedProperties": "unevaluated-properties",
+    "unevaluatedItems": "unevaluated-items",
+    "contentSchema": "content-schema",
+    "if": "if",
+    "then": "then",
+    "else": "else",
+}
+_VALUE_KEYWORDS = {
+    "dependentRequired": "dependent-required",
+    "contentMediaType": "content-media-type",
+    "contentEncoding": "content-encoding",
+}
+# Keyed sub-schemas: each key added narrows, removed widens; common keys compared inside.
+_MAP_KEYWORDS = {"patternProperties": "pattern-property", "dependentSchemas": "dependent-schema"}
 
 
 def _aspects() -> dict[str, tuple[Effect, str]]:
@@ -66,7 +91,27 @@ def _aspects() -> dict[str, tuple[Effect, str]]:
         "any-of-removed": ("narrows", "an anyOf alternative was removed"),
         "one-of-added": ("widens", "a oneOf alternative was added"),
         "one-of-removed": ("narrows", "a oneOf alternative was removed"),
+        # A tuple's positions moved, or a negated schema changed: neither can be ordered.
+        "prefix-items-added": ("incomparable", "prefixItems were added"),
+        "prefix-items-removed": ("incomparable", "prefixItems were removed"),
+        "not-added": ("narrows", "a `not` schema was added"),
+        "not-removed": ("widens", "the `not` schema was removed"),
+        "not-changed": ("incomparable", "the `not` schema changed"),
+        # Polymorphism: how a client tells the alternatives apart.
+        "discriminator-added": ("narrows", "a discriminator was added"),
+        "discriminator-removed": ("widens", "the discriminator was removed"),
+        "discriminator-property-name-changed": ("incomparable", "the discriminator's property changed"),
+        "discriminator-mapping-added": ("widens", "a discriminator mapping was added"),
+        "discriminator-mapping-deleted": ("narrows", "a discriminator mapping was removed"),
+        "discriminator-mapping-changed": ("incomparable", "a discriminator mapping changed"),
+        "default-value-added": ("incomparable", "a default value was added"),
+        "default-value-removed": ("incomparable", "the default value was removed"),
+        "default-value-changed": ("incomparable", "the default value changed"),
     }
+    for stem in [*_SUBSCHEMA_KEYWORDS.values(), *_VALUE_KEYWORDS.values(), *_MAP_KEYWORDS.values()]:
+        aspects[f"{stem}-added"] = ("narrows", f"{stem.replace('-', ' ')} was added")
+        aspects[f"{stem}-removed"] = ("widens", f"{stem.replace('-', ' ')} was removed")
+        aspects[f"{stem}-changed"] = ("incomparable", f"{stem.replace('-', ' ')} changed")
     for upper, keyword, stem in _BOUNDS:
         tighter, looser = ("decreased", "increased") if upper else ("increased", "decreased")
         aspects[f"{stem}-{tighter}"] = ("narrows", f"{keyword} was tightened")
@@ -84,10 +129,21 @@ _LEVEL_OVERRIDES: dict[tuple[Direction, str], Level] = {
     ("request", "pattern-changed"): Level.WARNING,
     ("response", "pattern-changed"): Level.WARNING,
     ("response", "additional-properties-allowed"): Level.WARNING,
+    # Adding or dropping a discriminator changes how alternatives are told apart, not what is valid.
+    ("request", "discriminator-added"): Level.WARNING,
+    ("response", "discriminator-added"): Level.WARNING,
+    ("request", "discriminator-removed"): Level.WARNING,
+    ("response", "discriminator-removed"): Level.WARNING,
 }
+# A default is what the server assumes when the client sends nothing. A parameter's default changing
+# changes what an old client's request means; a body's or a response's default is documentation (the
+# client's own model fills it in, or the server always returns the value).
+_DEFAULT_LEVELS = {"request-parameter": Level.BREAKING}
 
 
-def level_of(direction: Direction, effect: Effect, aspect: str) -> Level:
+def level_of(direction: Direction, effect: Effect, aspect: str, loc: str = "") -> Level:
+    if aspect.startswith("default-value-"):
+        return _DEFAULT_LEVELS.get(loc, Level.INFO)
     if (direction, aspect) in _LEVEL_OVERRIDES:
         return _LEVEL_OVERRIDES[(direction, aspect)]
     if effect == "incomparable":
@@ -98,7 +154,7 @@ def level_of(direction: Direction, effect: Effect, aspect: str) -> Level:
 
 for _loc, _direction in LOCATIONS.items():
     for _aspect, (_effect, _summary) in ASPECTS.items():
-        register(f"{_loc}-{_aspect}", level_of(_direction, _effect, _aspect), f"{_loc}: {_summary}")
+        register(f"{_loc}-{_aspect}", level_of(_direction, _effect, _aspect, _loc), f"{_loc}: {_summary}")
 
 # Properties of object schemas (request bodies, response bodies, and objects inside them).
 NEW_REQUIRED_REQUEST_PROPERTY = register(
@@ -282,6 +338,21 @@ def _shown_types(types: frozenset[str] | None) -> str:
     return " or ".join(shown)
 
 
+def _fingerprint(resolver: Resolver, raw: Any, depth: int = 0) -> str:
+    """A schema's content with its `$ref`s followed (to a depth): equal prints, the same schema."""
+
+    def inline(node: Any, level: int) -> Any:
+        if isinstance(node, Mapping):
+            if isinstance(node.get("$ref"), str) and level < 8:
+                return inline(resolver.deref(node)[0], level + 1)
+            return {k: inline(v, level) for k, v in node.items() if k not in ("title", "description")}
+        if isinstance(node, list):
+            return [inline(v, level) for v in node]
+        return node
+
+    return _value(inline(raw, depth))
+
+
 def _value(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
@@ -320,7 +391,10 @@ class SchemaDiff:
         self._enum(o, n, where)
         self._bounds(o, n, where)
         self._pattern(o, n, where)
-        self._additional(o, n, where)
+        self._additional(o, n, where, stack)
+        self._default(o, n, where)
+        self._keywords(o, n, where, stack)
+        self._discriminator(o, n, where)
         self._composition(o, n, where, stack)
         self._items(o, n, where, stack)
         self._properties(o, n, where, stack)
@@ -401,39 +475,139 @@ class SchemaDiff:
         else:
             self._emit(where, "pattern-changed", f"the pattern changed from {old!r} to {new!r}")
 
-    def _additional(self, o: Node, n: Node, where: Where) -> None:
+    def _additional(self, o: Node, n: Node, where: Where, stack: frozenset[tuple[str, str]]) -> None:
         old_open = o.schema.get("additionalProperties", True) is not False
         new_open = n.schema.get("additionalProperties", True) is not False
         if old_open and not new_open:
             self._emit(where, "additional-properties-forbidden", "properties not listed are now refused")
         elif new_open and not old_open:
             self._emit(where, "additional-properties-allowed", "properties not listed are now allowed")
+        old, new = o.schema.get("additionalProperties"), n.schema.get("additionalProperties")
+        if isinstance(old, Mapping) and isinstance(new, Mapping):
+            self.compare(old, new, where.child("additionalProperties", "{*}"), stack)
+
+    def _default(self, o: Node, n: Node, where: Where) -> None:
+        if "default" not in o.schema and "default" not in n.schema:
+            return
+        old, new = o.schema.get("default"), n.schema.get("default")
+        if "default" not in o.schema:
+            self._emit(where, "default-value-added", f"the default {_value(new)} was added")
+        elif "default" not in n.schema:
+            self._emit(where, "default-value-removed", f"the default {_value(old)} was removed")
+        elif _value(old) != _value(new):
+            self._emit(where, "default-value-changed", f"the default changed from {_value(old)} to {_value(new)}")
+
+    def _keywords(self, o: Node, n: Node, where: Where, stack: frozenset[tuple[str, str]]) -> None:
+        """The JSON Schema assertion keywords beyond OpenAPI 3.0's (contains, dependent*, prefixItems, ...)."""
+        for keyword, stem in [*_SUBSCHEMA_KEYWORDS.items(), *_VALUE_KEYWORDS.items(), ("not", "not")]:
+            old, new = o.schema.get(keyword), n.schema.get(keyword)
+            if old is None and new is None:
+                continue
+            if old is None:
+                self._emit(where, f"{stem}-added", f"`{keyword}` was added")
+            elif new is None:
+                self._emit(where, f"{stem}-removed", f"`{keyword}` was removed")
+            elif keyword != "not" and isinstance(old, Mapping) and isinstance(new, Mapping):
+                self.compare(old, new, replace(where, pointer=f"{where.pointer}/{keyword}"), stack)
+            elif _value(old) != _value(new):
+                self._emit(where, f"{stem}-changed", f"`{keyword}` changed")
+        for keyword, stem in _MAP_KEYWORDS.items():
+            old_map, new_map = o.schema.get(keyword) or {}, n.schema.get(keyword) or {}
+            for key in sorted(new_map.keys() - old_map.keys()):
+                self._emit(where, f"{stem}-added", f"the {keyword} entry {key!r} was added")
+            for key in sorted(old_map.keys() - new_map.keys()):
+                self._emit(where, f"{stem}-removed", f"the {keyword} entry {key!r} was removed")
+            for key in sorted(old_map.keys() & new_map.keys()):
+                inner = replace(where, pointer=f"{where.pointer}/{keyword}/{escape(key)}")
+                self.compare(old_map[key], new_map[key], inner, stack)
+        old_tuple, new_tuple = o.schema.get("prefixItems"), n.schema.get("prefixItems")
+        if isinstance(old_tuple, list) or isinstance(new_tuple, list):
+            old_list, new_list = old_tuple or [], new_tuple or []
+            if len(new_list) > len(old_list):
+                self._emit(where, "prefix-items-added", f"prefixItems grew to {len(new_list)} positions")
+            elif len(new_list) < len(old_list):
+                self._emit(where, "prefix-items-removed", f"prefixItems shrank to {len(new_list)} positions")
+            for index, (was, now) in enumerate(zip(old_list, new_list, strict=False)):
+                self.compare(was, now, where.child(f"prefixItems/{index}", f"[{index}]"), stack)
+
+    def _discriminator(self, o: Node, n: Node, where: Where) -> None:
+        old, new = o.schema.get("discriminator"), n.schema.get("discriminator")
+        if not isinstance(old, Mapping) and not isinstance(new, Mapping):
+            return
+        if not isinstance(old, Mapping):
+            self._emit(where, "discriminator-added", "a discriminator was added")
+            return
+        if not isinstance(new, Mapping):
+            self._emit(where, "discriminator-removed", "the discriminator was removed")
+            return
+        if old.get("propertyName") != new.get("propertyName"):
+            phrase = f"the discriminator property changed from {old.get('propertyName')!r} to {new.get('propertyName')!r}"
+            self._emit(where, "discriminator-property-name-changed", phrase)
+        old_map, new_map = old.get("mapping") or {}, new.get("mapping") or {}
+        for value in sorted(new_map.keys() - old_map.keys()):
+            self._emit(where, "discriminator-mapping-added", f"the discriminator value {value!r} was added")
+        for value in sorted(old_map.keys() - new_map.keys()):
+            self._emit(where, "discriminator-mapping-deleted", f"the discriminator value {value!r} was removed")
+        for value in sorted(old_map.keys() & new_map.keys()):
+            if old_map[value] != new_map[value]:
+                phrase = f"the discriminator value {value!r} now maps to {new_map[value]}"
+                self._emit(where, "discriminator-mapping-changed", phrase)
 
     def _composition(self, o: Node, n: Node, where: Where, stack: frozenset[tuple[str, str]]) -> None:
+        """Alternatives matched across sides: by component name, else by content, else by type.
+
+        A schema with no anyOf/oneOf facing one with them is one alternative of its own, so wrapping a
+        schema in a `oneOf` (or unwrapping it) reads as the alternatives added and removed.
+        """
         for key, stem in (("anyOf", "any-of"), ("oneOf", "one-of")):
             old, new = o.schema.get(key), n.schema.get(key)
-            if not isinstance(old, list) or not isinstance(new, list):
-                continue  # one side only: the type check above says what that did
-            old_sigs, new_sigs = self._signatures(self.old, old), self._signatures(self.new, new)
-            for sig in old_sigs.keys() - new_sigs.keys():
+            if not isinstance(old, list) and not isinstance(new, list):
+                continue
+            if not isinstance(old, list):
+                if isinstance(n.schema.get("oneOf" if key == "anyOf" else "anyOf"), list):
+                    continue  # the other keyword: oneOf ↔ anyOf is compared there
+                old_sigs = {self._own_signature(self.old, o): o.schema}
+            else:
+                old_sigs = self._signatures(self.old, old)
+            if not isinstance(new, list):
+                if isinstance(o.schema.get("oneOf" if key == "anyOf" else "anyOf"), list):
+                    continue
+                new_sigs = {self._own_signature(self.new, n): n.schema}
+            else:
+                new_sigs = self._signatures(self.new, new)
+            pairs = [(sig, sig) for sig in old_sigs.keys() & new_sigs.keys()]
+            gone = [sig for sig in old_sigs if sig not in new_sigs]
+            came = [sig for sig in new_sigs if sig not in old_sigs]
+            prints = {sig: _fingerprint(self.new, new_sigs[sig]) for sig in came}
+            for sig in list(gone):
+                twin = next((c for c in came if prints[c] == _fingerprint(self.old, old_sigs[sig])), None)
+                if twin is not None:  # the same alternative under another name
+                    pairs.append((sig, twin))
+                    gone.remove(sig)
+                    came.remove(twin)
+            for sig in gone:
                 self._emit(where, f"{stem}-removed", f"the {key} alternative {sig} was removed")
-            for sig in new_sigs.keys() - old_sigs.keys():
+            for sig in came:
                 self._emit(where, f"{stem}-added", f"the {key} alternative {sig} was added")
-            for sig in old_sigs.keys() & new_sigs.keys():
-                index = new_sigs[sig]
-                inner = replace(where, pointer=f"{where.pointer}/{key}/{index}")
-                self.compare(old[old_sigs[sig]], new[index], inner, stack)
+            for was, now in pairs:
+                if isinstance(old, list) and isinstance(new, list):
+                    inner = replace(where, pointer=f"{where.pointer}/{key}/{new.index(new_sigs[now])}")
+                    self.compare(old_sigs[was], new_sigs[now], inner, stack)
 
     @staticmethod
-    def _signatures(resolver: Resolver, branches: list[Any]) -> dict[str, int]:
-        """Alternatives matched across sides by their component name, else by their type and position."""
-        sigs: dict[str, int] = {}
-        for index, branch in enumerate(branches):
+    def _own_signature(resolver: Resolver, node: Node) -> str:
+        return node.refs[0] if node.refs else f"({_shown_types(types_of(resolver, node))})"
+
+    @staticmethod
+    def _signatures(resolver: Resolver, branches: list[Any]) -> dict[str, Any]:
+        """Each alternative by its component name, else by its types and position; value: the branch."""
+        sigs: dict[str, Any] = {}
+        for branch in branches:
             node = normalize(resolver, branch)
             sig = node.refs[0] if node.refs else f"({_shown_types(types_of(resolver, node))})"
             while sig in sigs:
                 sig += "'"
-            sigs[sig] = index
+            sigs[sig] = branch
         return sigs
 
     def _items(self, o: Node, n: Node, where: Where, stack: frozenset[tuple[str, str]]) -> None:
