@@ -436,7 +436,7 @@ CASES: list[tuple[str, Doc, Doc, set[tuple[str, str]], set[tuple[str, str]]]] = 
             }
         ),
         {("request-body-added-required", "breaking")},
-        {("request-body-removed", "warning")},
+        {("request-body-removed", "breaking")},
     ),
     (
         "success status",
@@ -763,6 +763,7 @@ def test_cli_exit_codes_and_formats(tmp_path: Path, cli: Callable[..., Ran]) -> 
             "operation": "POST /things",
             "path": "/paths/~1things/post/requestBody/content/application~1json/schema/properties/a",
             "text": "the request property `a`: it became required",
+            "oasdiff_id": "request-property-became-required",
         }
     ]
     assert "request-property-became-required" in done.stderr

@@ -343,9 +343,13 @@ def _fingerprint(resolver: Resolver, raw: Any, depth: int = 0) -> str:
 
     def inline(node: Any, level: int) -> Any:
         if isinstance(node, Mapping):
-            if isinstance(node.get("$ref"), str) and level < 8:
-                return inline(resolver.deref(node)[0], level + 1)
-            return {k: inline(v, level) for k, v in node.items() if k not in ("title", "description")}
+            if isinstance(node.get("$ref"), str):
+                # Deep enough to tell schemas apart; below, a ref is any ref (a recursive schema
+                # names itself there, under its old or new name).
+                return inline(resolver.deref(node)[0], level + 1) if level < 4 else "$ref"
+            # Names and prose are not content; a discriminator's mapping names the alternatives by ref.
+            skip = ("title", "description", "discriminator")
+            return {k: inline(v, level) for k, v in node.items() if k not in skip}
         if isinstance(node, list):
             return [inline(v, level) for v in node]
         return node
@@ -465,7 +469,8 @@ class SchemaDiff:
                 self._emit(where, f"{stem}-{verb}", f"{keyword} was {verb} from {old} to {new}")
 
     def _pattern(self, o: Node, n: Node, where: Where) -> None:
-        old, new = o.schema.get("pattern"), n.schema.get("pattern")
+        # An empty pattern matches every string: it is no pattern.
+        old, new = o.schema.get("pattern") or None, n.schema.get("pattern") or None
         if old == new:
             return
         if old is None:
@@ -507,7 +512,7 @@ class SchemaDiff:
                 self._emit(where, f"{stem}-added", f"`{keyword}` was added")
             elif new is None:
                 self._emit(where, f"{stem}-removed", f"`{keyword}` was removed")
-            elif keyword != "not" and isinstance(old, Mapping) and isinstance(new, Mapping):
+            elif keyword in _SUBSCHEMA_KEYWORDS and isinstance(old, Mapping) and isinstance(new, Mapping):
                 self.compare(old, new, replace(where, pointer=f"{where.pointer}/{keyword}"), stack)
             elif _value(old) != _value(new):
                 self._emit(where, f"{stem}-changed", f"`{keyword}` changed")
@@ -549,7 +554,9 @@ class SchemaDiff:
         for value in sorted(old_map.keys() - new_map.keys()):
             self._emit(where, "discriminator-mapping-deleted", f"the discriminator value {value!r} was removed")
         for value in sorted(old_map.keys() & new_map.keys()):
-            if old_map[value] != new_map[value]:
+            if old_map[value] != new_map[value] and _fingerprint(
+                self.old, {"$ref": old_map[value]}
+            ) != _fingerprint(self.new, {"$ref": new_map[value]}):
                 phrase = f"the discriminator value {value!r} now maps to {new_map[value]}"
                 self._emit(where, "discriminator-mapping-changed", phrase)
 
