@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.lattice.specdiff_conformance import DIFFERENCES_PATH, TOOLS, Case, cases, differences, score, verdict
+from tests.lattice.specdiff_conformance import (
+    DIFFERENCES_PATH,
+    TOOLS,
+    cases,
+    differences,
+    score,
+    verdict,
+)
 from tools.lattice.spec import REPO_ROOT
 from tools.lattice.specdiff.oasdiff import oasdiff_id, oasdiff_ids
 
@@ -53,7 +60,8 @@ def test_every_difference_names_a_pair_that_exists_and_docs_list_its_topic() -> 
 
 def test_each_side_of_every_pair_is_vendored_with_the_license() -> None:
     for case in ALL:
-        assert case.base.is_file() and case.revision.is_file(), case.key
+        assert case.base.is_file(), case.key
+        assert case.revision.is_file(), case.key
     for tool in TOOLS:
         assert (Path(__file__).parent / "specdiff_conformance" / tool / "LICENSE").is_file()
 

@@ -12,8 +12,9 @@ A pair is kept when the test diffs two different, unmodified files and says what
 - oasdiff: the check ids it asserts (their levels from checker/rules.go; a verdict is breaking when one
   is `ERR`), or that the changes asserted are all there is (`require.Empty`, `requireSingleChange`, ...).
   When the test ran one check (`singleCheckConfig`) and found nothing breaking, the case carries that
-  check's ids as its `scope`: the verdict compared is over the changes `spec diff` maps to those ids. Tests that edit a loaded spec in Go,
-  set options, or loop over several pairs are left out: their pair is not in a file.
+  check's ids as its `scope`: the verdict compared is over the changes `spec diff` maps to those ids.
+  Tests that edit a loaded spec in Go, set options, or loop over several pairs are left out: their
+  pair is not in a file.
 - openapi-diff: `assertSpec*`/`assertOpenApi*` helpers (TestUtils.java) with the verdict the tool gives
   in its default configuration (a property the test switches on that is off by default reads compatible).
 A pair whose documents use an external `$ref` or are Swagger 2.0 is left out: `spec diff` reads local
@@ -72,7 +73,8 @@ def _excluded_reason(text: str) -> str | None:
 
 _GO_FUNC = re.compile(r"^func (Test\w+)\(t \*testing\.T\) \{\n(.*?)^\}", re.M | re.S)
 _GO_OPEN = re.compile(
-    r'open\(\s*(?:"([^"]+)"|(\w+)\("([^"]+)"\))|LoadFromFile\("([^"]+)"\)|\bl\(t, (\d+)\)|\bd\(t, ([^,]+), (\d+), (\d+)\)'
+    r'open\(\s*(?:"([^"]+)"|(\w+)\("([^"]+)"\))|LoadFromFile\("([^"]+)"\)'
+    r"|\bl\(t, (\d+)\)|\bd\(t, ([^,]+), (\d+), (\d+)\)"
 )
 _GO_ID = re.compile(r"checker\.(\w+Id)\b")
 _GO_CONFIG = re.compile(r"checker\.CheckBackwardCompatibility(UntilLevel)?\((\w+)\(([^()]*)\)")
@@ -126,7 +128,10 @@ def oasdiff_cases(repo: Repo) -> tuple[list[dict[str, Any]], dict[str, int], lis
                     if m.group(6).strip() != "diff.NewConfig()":
                         files = []
                         break
-                    files += [f"../data/openapi-test{m.group(7)}.yaml", f"../data/openapi-test{m.group(8)}.yaml"]
+                    files += [
+                        f"../data/openapi-test{m.group(7)}.yaml",
+                        f"../data/openapi-test{m.group(8)}.yaml",
+                    ]
             if len(files) != 2 or files[0] == files[1]:
                 skip("not two different files")
                 continue
@@ -136,7 +141,11 @@ def oasdiff_cases(repo: Repo) -> tuple[list[dict[str, Any]], dict[str, int], lis
             configs = _GO_CONFIG.findall(body)
             if "d(t," in body:
                 configs = [("", "allChecksConfig", "")]
-            if len(configs) != 1 or configs[0][2].count("(") or (configs[0][1] == "allChecksConfig" and configs[0][2]):
+            if (
+                len(configs) != 1
+                or configs[0][2].count("(")
+                or (configs[0][1] == "allChecksConfig" and configs[0][2])
+            ):
                 skip("options or several checker runs")
                 continue
             single = configs[0][1] == "singleCheckConfig"
@@ -149,7 +158,8 @@ def oasdiff_cases(repo: Repo) -> tuple[list[dict[str, Any]], dict[str, int], lis
             asserted = [a for a in asserted if a not in {ids.get(c) for c in no_change}]
             empty = re.search(r"require\.Empty\(t, errs\)|require\.Len\(t, errs, 0\)", body) is not None
             complete = empty or re.search(
-                r"requireSingleChange|requireSingleApiChange|requireApiChanges|require\.Len\(t, errs, \d+\)", body
+                r"requireSingleChange|requireSingleApiChange|requireApiChanges|require\.Len\(t, errs, \d+\)",
+                body,
             )
             if empty and asserted:
                 skip("asserts both nothing and a change")
@@ -201,7 +211,9 @@ def openapi_diff_cases(repo: Repo) -> tuple[list[dict[str, Any]], dict[str, int]
     props = dict(
         re.findall(
             r"^\s*([A-Z_0-9]+)\(\s*\"[^\"]+\",\s*(true|false)\)",
-            repo.read("core/src/main/java/org/openapitools/openapidiff/core/model/BackwardIncompatibleProp.java"),
+            repo.read(
+                "core/src/main/java/org/openapitools/openapidiff/core/model/BackwardIncompatibleProp.java"
+            ),
             re.M,
         )
     )
@@ -262,13 +274,13 @@ def main(argv: list[str]) -> int:
     oasdiff_ids: list[str] = []
     if tool == "oasdiff":
         cases, left_out, oasdiff_ids = oasdiff_cases(repo)
-        source = lambda rel: f"data/{rel}"  # noqa: E731
+        prefix = "data"
     else:
         cases, left_out = openapi_diff_cases(repo)
-        source = lambda rel: f"{RESOURCES}/{rel}"  # noqa: E731
+        prefix = RESOURCES
     kept = []
     for case in cases:
-        texts = {side: repo.read(source(case[side])) for side in ("base", "revision")}
+        texts = {side: repo.read(f"{prefix}/{case[side]}") for side in ("base", "revision")}
         reason = next((r for r in map(_excluded_reason, texts.values()) if r), None)
         if reason:
             left_out[reason] = left_out.get(reason, 0) + 1
@@ -285,6 +297,14 @@ def main(argv: list[str]) -> int:
     table = {"source": f"https://github.com/{slug}", "commit": commit, "cases": kept}
     if oasdiff_ids:
         table["check_ids"] = oasdiff_ids
+        ids_file = HERE.parents[2] / "tools" / "lattice" / "specdiff" / "oasdiff_ids.txt"
+        header = (
+            f"# oasdiff's check ids (github.com/{slug}, checker/*.go at {commit[:12]}), one a line:\n"
+            "# a `spec diff` change whose id is here, or an alias of one (oasdiff.py), reports it as\n"
+            "# `oasdiff_id`. Rewritten by tests/lattice/specdiff_conformance/rebuild.py; a test holds it\n"
+            "# equal to the vendored table.\n"
+        )
+        ids_file.write_text(header + "\n".join(oasdiff_ids) + "\n", encoding="utf-8")
     (out / "cases.json").write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
     print(f"{tool}: {len(kept)} pairs kept; left out: {json.dumps(left_out, sort_keys=True)}")
     return 0

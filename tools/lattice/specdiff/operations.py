@@ -78,7 +78,11 @@ _SCHEME_FIELDS = {
     "name": "name",
     "openIdConnectUrl": "open-id-connect-url",
 }
-_FLOW_FIELDS = {"authorizationUrl": "oauth-url", "tokenUrl": "oauth-token-url", "refreshUrl": "oauth-refresh-url"}
+_FLOW_FIELDS = {
+    "authorizationUrl": "oauth-url",
+    "tokenUrl": "oauth-token-url",
+    "refreshUrl": "oauth-refresh-url",
+}
 SECURITY_COMPONENT_CHANGED = {
     stem: register(
         f"api-security-component-{stem}-changed",

@@ -95,9 +95,14 @@ def compare_serialisation(
     ids: tuple[str, str],
 ) -> None:
     """Style and explode: an old client writes the value the old way, and the server now reads another."""
-    (old_style, old_explode), (new_style, new_explode) = serialisation(was, location), serialisation(now, location)
+    (old_style, old_explode), (new_style, new_explode) = (
+        serialisation(was, location),
+        serialisation(now, location),
+    )
     if old_style != new_style:
-        report.add(ids[0], operation, f"{at}/style", f"{subject}: the style changed from {old_style} to {new_style}")
+        report.add(
+            ids[0], operation, f"{at}/style", f"{subject}: the style changed from {old_style} to {new_style}"
+        )
     if old_explode != new_explode:
         text = f"{subject}: explode changed from {str(old_explode).lower()} to {str(new_explode).lower()}"
         report.add(ids[1], operation, f"{at}/explode", text)
@@ -175,13 +180,21 @@ def compare_parameters(
         ids = (REQUEST_PARAMETER_STYLE_CHANGED, REQUEST_PARAMETER_EXPLODE_CHANGED)
         compare_serialisation(report, operation, at, subject, was, now, location, ids)
         for flag, (gone, came) in {
-            "allowEmptyValue": (REQUEST_PARAMETER_ALLOW_EMPTY_VALUE_REMOVED, REQUEST_PARAMETER_ALLOW_EMPTY_VALUE_ADDED),
-            "allowReserved": (REQUEST_PARAMETER_ALLOW_RESERVED_REMOVED, REQUEST_PARAMETER_ALLOW_RESERVED_ADDED),
+            "allowEmptyValue": (
+                REQUEST_PARAMETER_ALLOW_EMPTY_VALUE_REMOVED,
+                REQUEST_PARAMETER_ALLOW_EMPTY_VALUE_ADDED,
+            ),
+            "allowReserved": (
+                REQUEST_PARAMETER_ALLOW_RESERVED_REMOVED,
+                REQUEST_PARAMETER_ALLOW_RESERVED_ADDED,
+            ),
         }.items():
             old_flag, new_flag = was.get(flag) is True, now.get(flag) is True
             if old_flag != new_flag:
                 check = came if new_flag else gone
-                report.add(check, operation, f"{at}/{flag}", f"{subject}: {flag} became {str(new_flag).lower()}")
+                report.add(
+                    check, operation, f"{at}/{flag}", f"{subject}: {flag} became {str(new_flag).lower()}"
+                )
         if "schema" in was and "schema" in now:
             where = Where(operation, f"{at}/schema", "request-parameter", subject, "request")
             schemas.compare(was["schema"], now["schema"], where)

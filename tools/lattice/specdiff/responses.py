@@ -107,7 +107,9 @@ def _content(
     renamed: dict[str, str] = {}  # old name → new name, the same family on both sides
     added = sorted(new.keys() - old.keys())
     for media in sorted(old.keys() - new.keys()):
-        twin = next((m for m in added if media_family(m) == media_family(media) and m not in renamed.values()), None)
+        twin = next(
+            (m for m in added if media_family(m) == media_family(media) and m not in renamed.values()), None
+        )
         if twin is not None:
             renamed[media] = twin
             text = f"the media type {media} of the response with status {status} is now {twin}"

@@ -500,11 +500,14 @@ class SchemaDiff:
         elif "default" not in n.schema:
             self._emit(where, "default-value-removed", f"the default {_value(old)} was removed")
         elif _value(old) != _value(new):
-            self._emit(where, "default-value-changed", f"the default changed from {_value(old)} to {_value(new)}")
+            self._emit(
+                where, "default-value-changed", f"the default changed from {_value(old)} to {_value(new)}"
+            )
 
     def _keywords(self, o: Node, n: Node, where: Where, stack: frozenset[tuple[str, str]]) -> None:
-        """The JSON Schema assertion keywords beyond OpenAPI 3.0's (contains, dependent*, prefixItems, ...)."""
-        for keyword, stem in [*_SUBSCHEMA_KEYWORDS.items(), *_VALUE_KEYWORDS.items(), ("not", "not")]:
+        """JSON Schema assertion keywords beyond OpenAPI 3.0's (contains, dependent*, prefixItems, ...)."""
+        whole = [*_SUBSCHEMA_KEYWORDS.items(), *_VALUE_KEYWORDS.items(), ("not", "not")]
+        for keyword, stem in whole:
             old, new = o.schema.get(keyword), n.schema.get(keyword)
             if old is None and new is None:
                 continue
@@ -546,13 +549,16 @@ class SchemaDiff:
             self._emit(where, "discriminator-removed", "the discriminator was removed")
             return
         if old.get("propertyName") != new.get("propertyName"):
-            phrase = f"the discriminator property changed from {old.get('propertyName')!r} to {new.get('propertyName')!r}"
+            was, now = old.get("propertyName"), new.get("propertyName")
+            phrase = f"the discriminator property changed from {was!r} to {now!r}"
             self._emit(where, "discriminator-property-name-changed", phrase)
         old_map, new_map = old.get("mapping") or {}, new.get("mapping") or {}
         for value in sorted(new_map.keys() - old_map.keys()):
             self._emit(where, "discriminator-mapping-added", f"the discriminator value {value!r} was added")
         for value in sorted(old_map.keys() - new_map.keys()):
-            self._emit(where, "discriminator-mapping-deleted", f"the discriminator value {value!r} was removed")
+            self._emit(
+                where, "discriminator-mapping-deleted", f"the discriminator value {value!r} was removed"
+            )
         for value in sorted(old_map.keys() & new_map.keys()):
             if old_map[value] != new_map[value] and _fingerprint(
                 self.old, {"$ref": old_map[value]}
