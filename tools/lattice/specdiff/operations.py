@@ -98,6 +98,12 @@ API_SECURITY_COMPONENT_ADDED = register(
     "api-security-component-added", Level.INFO, "a security scheme was added to components"
 )
 
+# OpenAPI 3.1 webhooks: calls the server makes to its clients. Their contents are not compared.
+WEBHOOK_REMOVED = register(
+    "webhook-removed", Level.BREAKING, "a webhook was removed (clients that handle it stop receiving it)"
+)
+WEBHOOK_ADDED = register("webhook-added", Level.INFO, "a webhook was added")
+
 _TEMPLATE = re.compile(r"\{[^}]*\}")
 
 
@@ -169,7 +175,20 @@ def diff(base: Json, revision: Json) -> list[Change]:
             compare_request_body(report, schemas, name, at, was, now)
             compare_responses(report, schemas, name, at, was, now)
     _security_schemes(report, base, revision)
+    _webhooks(report, base, revision)
     return sorted(_unique(report.changes), key=Change.sort_key)
+
+
+def _webhooks(report: Report, base: Json, revision: Json) -> None:
+    old, new = base.get("webhooks") or {}, revision.get("webhooks") or {}
+    for name in sorted(old.keys() - new.keys()):
+        report.add(
+            WEBHOOK_REMOVED, f"webhook {name}", f"/webhooks/{escape(name)}", f"the webhook {name} was removed"
+        )
+    for name in sorted(new.keys() - old.keys()):
+        report.add(
+            WEBHOOK_ADDED, f"webhook {name}", f"/webhooks/{escape(name)}", f"the webhook {name} was added"
+        )
 
 
 def _security_schemes(report: Report, base: Json, revision: Json) -> None:

@@ -82,6 +82,9 @@ def _aspects() -> dict[str, tuple[Effect, str]]:
         "became-not-enum": ("widens", "the enum restriction was removed"),
         "enum-value-added": ("widens", "an enum value was added"),
         "enum-value-removed": ("narrows", "an enum value was removed"),
+        # Zalando's x-extensible-enum: the values a client may send; clients must accept unknown ones.
+        "x-extensible-enum-value-added": ("widens", "an x-extensible-enum value was added"),
+        "x-extensible-enum-value-removed": ("narrows", "an x-extensible-enum value was removed"),
         "pattern-added": ("narrows", "a pattern was added"),
         "pattern-removed": ("widens", "the pattern was removed"),
         "pattern-changed": ("incomparable", "the pattern changed"),
@@ -129,6 +132,7 @@ _LEVEL_OVERRIDES: dict[tuple[Direction, str], Level] = {
     ("request", "pattern-changed"): Level.WARNING,
     ("response", "pattern-changed"): Level.WARNING,
     ("response", "additional-properties-allowed"): Level.WARNING,
+    ("response", "x-extensible-enum-value-added"): Level.INFO,  # what "extensible" promises
     # Adding or dropping a discriminator changes how alternatives are told apart, not what is valid.
     ("request", "discriminator-added"): Level.WARNING,
     ("response", "discriminator-added"): Level.WARNING,
@@ -393,6 +397,7 @@ class SchemaDiff:
         self._format(o, n, where)
         self._nullable(o, n, where)
         self._enum(o, n, where)
+        self._extensible_enum(o, n, where)
         self._bounds(o, n, where)
         self._pattern(o, n, where)
         self._additional(o, n, where, stack)
@@ -453,6 +458,18 @@ class SchemaDiff:
             self._emit(where, "enum-value-added", f"the enum value {key} was added")
         for key in old_keys.keys() - new_keys.keys():
             self._emit(where, "enum-value-removed", f"the enum value {key} was removed")
+
+    def _extensible_enum(self, o: Node, n: Node, where: Where) -> None:
+        old, new = o.schema.get("x-extensible-enum"), n.schema.get("x-extensible-enum")
+        if not isinstance(old, list) or not isinstance(new, list):
+            return
+        old_keys, new_keys = {_value(v) for v in old}, {_value(v) for v in new}
+        for key in sorted(new_keys - old_keys):
+            self._emit(where, "x-extensible-enum-value-added", f"the x-extensible-enum value {key} was added")
+        for key in sorted(old_keys - new_keys):
+            self._emit(
+                where, "x-extensible-enum-value-removed", f"the x-extensible-enum value {key} was removed"
+            )
 
     def _bounds(self, o: Node, n: Node, where: Where) -> None:
         for _, keyword, stem in _BOUNDS:
