@@ -7,11 +7,13 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tools.lattice.cli import main
 from tools.lattice.config import LatticeSettings, fast_temp_root
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,3 +46,23 @@ def cli_env(state_dir: Path) -> dict[str, str]:
 @pytest.fixture
 def lattice_cmd() -> list[str]:
     return [sys.executable, "-m", "tools.lattice"]
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Ran]:
+    """`python -m tools.lattice spec diff ...` in this process (a subprocess costs seconds of imports)."""
+    monkeypatch.chdir(REPO)
+
+    def run(*args: str) -> Ran:
+        code = main(["spec", "diff", *args])
+        out, err = capsys.readouterr()
+        return Ran(code, out, err)
+
+    return run

@@ -11,13 +11,12 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tools.lattice.cli import main
+from tests.lattice.conftest import Ran
 from tools.lattice.spec import DOCUMENT_PATH, REPO_ROOT
 from tools.lattice.specdiff import CHECKS, Level, diff
 from tools.lattice.specdiff.levels import LevelsError, apply_levels, load_levels
@@ -720,26 +719,6 @@ def test_non_semver_versions_are_an_error() -> None:
 
 
 # The command line ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Ran]:
-    """`python -m tools.lattice spec diff ...` in this process (a subprocess costs seconds of imports)."""
-    monkeypatch.chdir(REPO_ROOT)
-
-    def run(*args: str) -> Ran:
-        code = main(["spec", "diff", *args])
-        out, err = capsys.readouterr()
-        return Ran(code, out, err)
-
-    return run
 
 
 def _write(tmp_path: Path, name: str, doc: Doc) -> str:

@@ -7,13 +7,13 @@ reason `spec diff` decides otherwise; an entry there that now agrees is stale an
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.lattice.conftest import Ran
 from tests.lattice.specdiff_conformance import (
     DIFFERENCES_PATH,
     TOOLS,
@@ -87,17 +87,11 @@ paths:
 """
 
 
-def test_yaml_sides_and_json_output_name_the_oasdiff_id(tmp_path: Path) -> None:
+def test_yaml_sides_and_json_output_name_the_oasdiff_id(tmp_path: Path, cli: Callable[..., Ran]) -> None:
     base, revision = tmp_path / "base.yaml", tmp_path / "revision.yml"
     base.write_text(BASE_YAML)
     revision.write_text(BASE_YAML.replace("        200:", "        201:"))
-    done = subprocess.run(
-        [sys.executable, "-m", "tools.lattice", "spec", "diff", str(base), str(revision), "--format", "json"],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        check=False,
-    )
+    done = cli(str(base), str(revision), "--format", "json")
     changes = {c["id"]: c["oasdiff_id"] for c in json.loads(done.stdout)}
     assert changes == {
         "response-success-status-removed": "response-success-status-removed",
@@ -106,16 +100,10 @@ def test_yaml_sides_and_json_output_name_the_oasdiff_id(tmp_path: Path) -> None:
     assert oasdiff_id("request-path-parameter-renamed") is None  # spec diff's own check: no counterpart
 
 
-def test_a_side_that_is_neither_json_nor_yaml_is_one_line(tmp_path: Path) -> None:
+def test_a_side_that_is_neither_json_nor_yaml_is_one_line(tmp_path: Path, cli: Callable[..., Ran]) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("paths: [unclosed\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "tools.lattice", "spec", "diff", str(bad), str(bad)],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        check=False,
-    )
+    done = cli(str(bad), str(bad))
     assert done.returncode == 2
     assert "is neither JSON nor valid YAML" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

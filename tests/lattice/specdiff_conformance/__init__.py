@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tools.lattice.specdiff import Level, diff
+from tools.lattice.specdiff import Change, Level, diff
 from tools.lattice.specdiff.document import from_file
 from tools.lattice.specdiff.oasdiff import oasdiff_id
 
@@ -61,11 +61,16 @@ def cases(tool: str) -> list[Case]:
 
 def breaking_ids(case: Case) -> list[str]:
     """The breaking check ids `spec diff` finds in the pair (within the case's scope), at default levels."""
-    changes = diff(from_file(case.base).document, from_file(case.revision).document)
+    changes = _changes(case.base, case.revision)
     found = {c.id for c in changes if c.level is Level.BREAKING}
     if case.scope:
         found = {i for i in found if oasdiff_id(i) in case.scope}
     return sorted(found)
+
+
+@cache
+def _changes(base: Path, revision: Path) -> list[Change]:
+    return diff(from_file(base).document, from_file(revision).document)
 
 
 def verdict(case: Case) -> str:
