@@ -10,7 +10,8 @@ file and writes `<tool>/cases.json`. Tests never run it: they read what it wrote
 
 A pair is kept when the test diffs two different, unmodified files and says what the result is:
 - oasdiff: the check ids it asserts (their levels from checker/rules.go; a verdict is breaking when one
-  is `ERR`), or that the changes asserted are all there is (`require.Empty`, `requireSingleChange`, ...).
+  is `ERR`; levels asserted with `GetLevel()` count too), or that the changes asserted are all there is
+  (`require.Empty`, `requireSingleChange`, `require.Len` as long as the ids named, ...).
   When the test ran one check (`singleCheckConfig`) and found nothing breaking, the case carries that
   check's ids as its `scope`: the verdict compared is over the changes `spec diff` maps to those ids.
   Tests that edit a loaded spec in Go, set options, or loop over several pairs are left out: their
@@ -153,20 +154,27 @@ def oasdiff_cases(repo: Repo) -> tuple[list[dict[str, Any]], dict[str, int], lis
                 skip("options or several checker runs")
                 continue
             asserted = [ids[c] for c in _GO_ID.findall(body) if c in ids]
+            asserted += [i for i in re.findall(r'"([a-z][a-z0-9-]+)"', body) if i in levels]  # ids as text
+            named = len([a for a in asserted if a in levels])  # one a change, repeats included
             asserted = [a for a in dict.fromkeys(asserted) if a in levels]
             no_change = re.findall(r"requireNoChange\(t, \w+, checker\.(\w+Id)\)", body)
             asserted = [a for a in asserted if a not in {ids.get(c) for c in no_change}]
             empty = re.search(r"require\.Empty\(t, errs\)|require\.Len\(t, errs, 0\)", body) is not None
-            complete = empty or re.search(
-                r"requireSingleChange|requireSingleApiChange|requireApiChanges|require\.Len\(t, errs, \d+\)",
-                body,
+            lengths = [int(n) for n in re.findall(r"require\.Len\(t, errs, (\d+)\)", body)]
+            complete = (
+                empty
+                or re.search(r"requireSingleChange|requireSingleApiChange|requireApiChanges", body)
+                or (lengths and lengths[0] in (len(asserted), named))  # as many changes as ids named
             )
             if empty and asserted:
                 skip("asserts both nothing and a change")
                 continue
-            if any(levels[a] == "ERR" for a in asserted):
+            stated = re.findall(
+                r"require\.Equal\(t, checker\.(ERR|WARN|INFO), \w+(?:\[\d+\])?\.GetLevel\(\)", body
+            )
+            if any(levels[a] == "ERR" for a in asserted) or "ERR" in stated:
                 expected = "breaking"
-            elif complete:
+            elif complete or (stated and lengths and lengths[0] == len(stated)):  # all levels stated
                 expected = "compatible"
             else:
                 skip("verdict not stated")
@@ -181,7 +189,7 @@ def oasdiff_cases(repo: Repo) -> tuple[list[dict[str, Any]], dict[str, int], lis
                     "ids": {a: levels[a] for a in asserted},
                 }
             )
-            if single and expected == "compatible":
+            if single and expected == "compatible" and not stated:
                 # One check ran: its silence speaks for the ids it reports, not for the whole pair.
                 cases[-1]["scope"] = sorted(handlers.get(configs[0][2].removeprefix("checker."), []))
                 if not cases[-1]["scope"]:

@@ -196,7 +196,7 @@ def compare_parameters(
                     check, operation, f"{at}/{flag}", f"{subject}: {flag} became {str(new_flag).lower()}"
                 )
         if "schema" in was and "schema" in now:
-            where = Where(operation, f"{at}/schema", "request-parameter", subject, "request")
+            where = Where(operation, f"{at}/schema", "request-parameter", subject, "request", as_text=True)
             schemas.compare(was["schema"], now["schema"], where)
 
 

@@ -53,15 +53,40 @@ RESPONSE_HEADER_EXPLODE_CHANGED = register(
 RESPONSE_MEDIA_TYPE_NAME_CHANGED = register(
     "response-media-type-name-changed",
     Level.INFO,
-    "a response media type was renamed within its family (parameters, or a +json/+xml suffix)",
+    "a response media type's parameters changed (e.g. charset)",
+)
+RESPONSE_MEDIA_TYPE_NAME_SPECIALIZED = register(
+    "response-media-type-name-specialized",
+    Level.INFO,
+    "a response media type became a more specific one of its family "
+    "(application/json → application/problem+json)",
+)
+RESPONSE_MEDIA_TYPE_NAME_GENERALIZED = register(
+    "response-media-type-name-generalized",
+    Level.BREAKING,
+    "a response media type became a more general one (application/problem+json → application/json): "
+    "a client that dispatches on the specific type no longer recognises the response",
 )
 
 
 def media_family(media: str) -> str:
     """`application/problem+json; charset=utf-8` → `application/json`: what a client parses it as."""
-    base = media.split(";", 1)[0].strip().lower()
+    base = _essence(media)
     kind, _, subtype = base.partition("/")
     return f"{kind}/{subtype.rsplit('+', 1)[1]}" if "+" in subtype else base
+
+
+def _essence(media: str) -> str:
+    return media.split(";", 1)[0].strip().lower()
+
+
+def _renaming(old: str, new: str) -> str:
+    """Which rename within a family: the same essence (parameters only), more specific, or more general."""
+    if _essence(old) == _essence(new):
+        return RESPONSE_MEDIA_TYPE_NAME_CHANGED
+    if _essence(old) == media_family(old):  # old was the family itself: new is a specific member
+        return RESPONSE_MEDIA_TYPE_NAME_SPECIALIZED
+    return RESPONSE_MEDIA_TYPE_NAME_GENERALIZED
 
 
 def is_success(status: str) -> bool:
@@ -113,7 +138,7 @@ def _content(
         if twin is not None:
             renamed[media] = twin
             text = f"the media type {media} of the response with status {status} is now {twin}"
-            report.add(RESPONSE_MEDIA_TYPE_NAME_CHANGED, operation, f"{at}/content/{escape(twin)}", text)
+            report.add(_renaming(media, twin), operation, f"{at}/content/{escape(twin)}", text)
             continue
         text = f"the media type {media} of the response with status {status} was removed"
         report.add(RESPONSE_MEDIA_TYPE_REMOVED, operation, f"{at}/content/{escape(media)}", text)

@@ -226,6 +226,7 @@ class Where:
     status: str = ""
     field: str = ""  # dotted property path below the top, "" at the top
     components: tuple[str, ...] = ()
+    as_text: bool = False  # a parameter's value: every scalar travels as a string
 
     @property
     def prop_loc(self) -> str:
@@ -253,6 +254,7 @@ class Node:
 
 
 _SCHEMA_REF = "#/components/schemas/"
+_SCALARS = frozenset({"string", "integer", "number", "boolean"})
 _TIGHTEST = {"maximum": min, "exclusiveMaximum": min, "maxLength": min, "maxItems": min}
 _TIGHTEST |= {"minimum": max, "exclusiveMinimum": max, "minLength": max, "minItems": max}
 
@@ -415,6 +417,10 @@ class SchemaDiff:
                 return True
         old, new = types_of(self.old, o), types_of(self.new, n)
         if old == new:
+            return True
+        if where.as_text and new == frozenset({"string"}) and old and old <= _SCALARS:
+            # A parameter travels as text: any scalar an old client sends is a string too.
+            self._emit(where, "type-generalized", f"the type changed from {_shown_types(old)} to string")
             return True
         phrase = f"the type changed from {_shown_types(old)} to {_shown_types(new)}"
         if new is None or (old is not None and old < new):
