@@ -17,7 +17,8 @@ A pair is kept when the test diffs two different, unmodified files and says what
   Tests that edit a loaded spec in Go, set options, or loop over several pairs are left out: their
   pair is not in a file.
 - openapi-diff: `assertSpec*`/`assertOpenApi*` helpers (TestUtils.java) with the verdict the tool gives
-  in its default configuration (a property the test switches on that is off by default reads compatible).
+  in its default configuration (a property the test switches on that is off by default reads compatible),
+  and a compared pair whose `isCompatible()`/`isIncompatible()` as a whole the test asserts.
 A pair whose documents use an external `$ref` or are Swagger 2.0 is left out: `spec diff` reads local
 refs of OpenAPI 3 only; the count of pairs left out, by reason, is printed.
 """
@@ -206,6 +207,9 @@ _JAVA_ASSERT = re.compile(
     r"\b(assertSpecUnchanged|assertSpecChangedButCompatible|assertSpecIncompatible|assertOpenApiAreEquals|"
     r"assertOpenApiBackwardCompatible|assertOpenApiBackwardIncompatible)\(\s*([\w\"./-]+)\s*,\s*([\w\"./-]+)"
 )
+_JAVA_COMPARE = re.compile(
+    r"ChangedOpenApi\s+(\w+)\s*=\s*OpenApiCompare\.fromLocations\(\s*([\w\"./-]+)\s*,\s*([\w\"./-]+)\s*\)"
+)
 _COMPATIBLE = {
     "assertSpecUnchanged",
     "assertSpecChangedButCompatible",
@@ -231,6 +235,31 @@ def openapi_diff_cases(repo: Repo) -> tuple[list[dict[str, Any]], dict[str, int]
         text = repo.read(path)
         consts = dict(_JAVA_CONST.findall(text))
         methods = [(m.start(), m.group(1)) for m in _JAVA_METHOD.finditer(text)]
+        for m in _JAVA_COMPARE.finditer(text):  # a ChangedOpenApi whose whole verdict is asserted
+            var, a, b = m.groups()
+            if not any(s < m.start() for s, _ in methods):
+                continue  # in a field or helper, not a test
+            start = max(s for s, _ in methods if s < m.start())
+            end = min([s for s, _ in methods if s > m.start()] or [len(text)])
+            body = text[start:end]
+            said = re.findall(rf"assertThat\({var}\.is(Incompatible|Compatible)\(\)\)\.is(True|False)\(\)", body)
+            if body.count("fromLocations(") != 1 or len({v for v in said}) != 1:
+                continue
+            if not all(x in consts or x.startswith('"') for x in (a, b)):
+                continue
+            (which, truth), base, revision = said[0], *(consts.get(x, x.strip('"')) for x in (a, b))
+            if base == revision:
+                continue
+            incompatible = (which == "Incompatible") == (truth == "True")
+            method = [n for s, n in methods if s < m.start()][-1]
+            cases.append(
+                {
+                    "name": f"{Path(path).stem}.{method}",
+                    "base": base,
+                    "revision": revision,
+                    "expected": "breaking" if incompatible else "compatible",
+                }
+            )
         for m in _JAVA_ASSERT.finditer(text):
             helper, a, b = m.groups()
             if not all(x in consts or x.startswith('"') for x in (a, b)):

@@ -112,8 +112,20 @@ def _normalized(path: str) -> str:
     return _TEMPLATE.sub("{}", path)
 
 
-def _paths(document: Json) -> dict[str, str]:
-    return {_normalized(path): path for path in (document.get("paths") or {})}
+Endpoint = tuple[str, Mapping[str, Any], Mapping[str, Any]]  # (path template, path item, operation)
+
+
+def _endpoints(document: Json, resolver: Resolver) -> dict[str, dict[str, Endpoint]]:
+    """Operations by path shape, then method. Two templates of one shape (`/pet/{id}`, `/pet/{id2}`,
+    which OpenAPI forbids but documents have) pool their methods rather than hide each other."""
+    found: dict[str, dict[str, Endpoint]] = {}
+    for path, raw in (document.get("paths") or {}).items():
+        item, _ = resolver.deref(raw)
+        for method, op in _operations(item).items():
+            found.setdefault(_normalized(path), {})[method] = (path, item, op)
+    for path in document.get("paths") or {}:
+        found.setdefault(_normalized(path), {})  # a path with no operation still exists
+    return found
 
 
 def _operations(path_item: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -129,44 +141,31 @@ def diff(base: Json, revision: Json) -> list[Change]:
     report = Report()
     old_resolver, new_resolver = Resolver(base), Resolver(revision)
     schemas = SchemaDiff(report, old_resolver, new_resolver)
-    old_paths, new_paths = _paths(base), _paths(revision)
+    old_paths, new_paths = _endpoints(base, old_resolver), _endpoints(revision, new_resolver)
     for key in sorted(old_paths.keys() | new_paths.keys()):
+        old_ops, new_ops = old_paths.get(key, {}), new_paths.get(key, {})
         if key not in new_paths:
-            path = old_paths[key]
-            item, _ = old_resolver.deref(base["paths"][path])
-            ops = _operations(item)
-            deprecated = bool(ops) and all(op.get("deprecated") is True for op in ops.values())
+            deprecated = bool(old_ops) and all(op.get("deprecated") is True for _, _, op in old_ops.values())
             check = API_PATH_REMOVED_WITH_DEPRECATION if deprecated else API_PATH_REMOVED_WITHOUT_DEPRECATION
-            for method in ops:
+            for method, (path, _, _) in old_ops.items():
                 text = f"the path {path} was removed, and with it {label(method, path)}"
                 report.add(check, label(method, path), f"/paths/{escape(path)}", text)
             continue
-        if key not in old_paths:
-            path = new_paths[key]
-            item, _ = new_resolver.deref(revision["paths"][path])
-            for method in _operations(item):
-                at = f"/paths/{escape(path)}/{method}"
-                report.add(
-                    ENDPOINT_ADDED, label(method, path), at, f"the operation {label(method, path)} was added"
-                )
-            continue
-        old_path, new_path = old_paths[key], new_paths[key]
-        old_item, _ = old_resolver.deref(base["paths"][old_path])
-        new_item, _ = new_resolver.deref(revision["paths"][new_path])
-        old_ops, new_ops = _operations(old_item), _operations(new_item)
         for method in sorted(old_ops.keys() | new_ops.keys()):
-            name, at = label(method, new_path), f"/paths/{escape(new_path)}/{method}"
             if method not in new_ops:
-                deprecated = old_ops[method].get("deprecated") is True
+                old_path, _, was = old_ops[method]
+                deprecated = was.get("deprecated") is True
                 check = API_REMOVED_WITH_DEPRECATION if deprecated else API_REMOVED_WITHOUT_DEPRECATION
-                report.add(
-                    check, label(method, old_path), at, f"the operation {label(method, old_path)} was removed"
-                )
+                at = f"/paths/{escape(old_path)}/{method}"
+                name = label(method, old_path)
+                report.add(check, name, at, f"the operation {name} was removed")
                 continue
+            new_path, new_item, now = new_ops[method]
+            name, at = label(method, new_path), f"/paths/{escape(new_path)}/{method}"
             if method not in old_ops:
                 report.add(ENDPOINT_ADDED, name, at, f"the operation {name} was added")
                 continue
-            was, now = old_ops[method], new_ops[method]
+            old_path, old_item, was = old_ops[method]
             _operation_meta(report, name, at, was, now)
             _security(report, name, at, _effective_security(base, was), _effective_security(revision, now))
             compare_parameters(

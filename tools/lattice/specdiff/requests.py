@@ -54,6 +54,16 @@ REQUEST_BODY_MEDIA_TYPE_ADDED = register(
     "request-body-media-type-added", Level.INFO, "a request body media type was added"
 )
 
+REQUEST_BODY_MEDIA_TYPE_SCHEMA_ADDED = register(
+    "request-body-media-type-schema-added",
+    Level.BREAKING,
+    "a request media type that had no schema (any body) now has one",
+)
+REQUEST_BODY_MEDIA_TYPE_SCHEMA_REMOVED = register(
+    "request-body-media-type-schema-removed",
+    Level.INFO,
+    "a request media type's schema was removed (any body)",
+)
 REQUEST_PARAMETER_STYLE_CHANGED = register(
     "request-parameter-style-changed", Level.BREAKING, "a parameter's serialisation style changed"
 )
@@ -245,6 +255,13 @@ def compare_request_body(
         old_schema = (old_content[media] or {}).get("schema")
         new_schema = (new_content[media] or {}).get("schema")
         if old_schema is None or new_schema is None:
+            here = f"{at}/content/{escape(media)}/schema"
+            if new_schema is not None:
+                text = f"the request body ({media}) had no schema (anything went) and now has one"
+                report.add(REQUEST_BODY_MEDIA_TYPE_SCHEMA_ADDED, operation, here, text)
+            elif old_schema is not None:
+                text = f"the request body ({media}) no longer has a schema (anything goes)"
+                report.add(REQUEST_BODY_MEDIA_TYPE_SCHEMA_REMOVED, operation, here, text)
             continue
         subject = "the request body" if len(new_content) == 1 else f"the request body ({media})"
         where = Where(operation, f"{at}/content/{escape(media)}/schema", "request-body", subject, "request")

@@ -50,6 +50,15 @@ RESPONSE_HEADER_STYLE_CHANGED = register(
 RESPONSE_HEADER_EXPLODE_CHANGED = register(
     "response-header-explode-changed", Level.BREAKING, "a response header's explode flag changed"
 )
+RESPONSE_BODY_MEDIA_TYPE_SCHEMA_ADDED = register(
+    "response-body-media-type-schema-added",
+    Level.INFO,
+    "a response media type that had no schema now has one (what may come is narrowed)",
+)
+# As a response property removed: the client's model goes, what the server sends need not change.
+RESPONSE_BODY_MEDIA_TYPE_SCHEMA_REMOVED = register(
+    "response-body-media-type-schema-removed", Level.WARNING, "a response media type's schema was removed"
+)
 RESPONSE_MEDIA_TYPE_NAME_CHANGED = register(
     "response-media-type-name-changed",
     Level.INFO,
@@ -150,6 +159,13 @@ def _content(
     for was_name, media in [*((m, m) for m in sorted(old.keys() & new.keys())), *renamed.items()]:
         old_schema, new_schema = (old[was_name] or {}).get("schema"), (new[media] or {}).get("schema")
         if old_schema is None or new_schema is None:
+            here = f"{at}/content/{escape(media)}/schema"
+            if new_schema is not None:
+                text = f"the response body ({media}, status {status}) had no schema and now has one"
+                report.add(RESPONSE_BODY_MEDIA_TYPE_SCHEMA_ADDED, operation, here, text)
+            elif old_schema is not None:
+                text = f"the response body ({media}, status {status}) no longer has a schema"
+                report.add(RESPONSE_BODY_MEDIA_TYPE_SCHEMA_REMOVED, operation, here, text)
             continue
         named = f" ({media})" if len(new) > 1 else ""
         subject = f"the response body{named} (status {status})"
