@@ -242,8 +242,9 @@ def openapi_diff_cases(repo: Repo) -> tuple[list[dict[str, Any]], dict[str, int]
             start = max(s for s, _ in methods if s < m.start())
             end = min([s for s, _ in methods if s > m.start()] or [len(text)])
             body = text[start:end]
-            said = re.findall(rf"assertThat\({var}\.is(Incompatible|Compatible)\(\)\)\.is(True|False)\(\)", body)
-            if body.count("fromLocations(") != 1 or len({v for v in said}) != 1:
+            verdict = rf"assertThat\({var}\.is(Incompatible|Compatible)\(\)\)\.is(True|False)\(\)"
+            said = re.findall(verdict, body)
+            if body.count("fromLocations(") != 1 or len(set(said)) != 1:
                 continue
             if not all(x in consts or x.startswith('"') for x in (a, b)):
                 continue
