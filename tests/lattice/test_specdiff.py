@@ -548,6 +548,70 @@ CASES: list[tuple[str, Doc, Doc, set[tuple[str, str]], set[tuple[str, str]]]] = 
         {("response-property-became-required", "info")},
     ),
     ("description only", req({**S, "description": "x"}), req({**S, "description": "y"}), set(), set()),
+    (
+        "parameter explode (default made explicit is no change)",
+        params({**q("tags", {"type": "array", "items": S}), "explode": True}),
+        params({**q("tags", {"type": "array", "items": S}), "explode": False}),
+        {("request-parameter-explode-changed", "breaking")},
+        {("request-parameter-explode-changed", "breaking")},
+    ),
+    ("parameter style default", params(q("a")), params({**q("a"), "style": "form"}), set(), set()),
+    (
+        "parameter default",
+        params(q("limit", {**I, "default": 10})),
+        params(q("limit", {**I, "default": 50})),
+        {("request-parameter-default-value-changed", "breaking")},
+        {("request-parameter-default-value-changed", "breaking")},
+    ),
+    (
+        "body property default",
+        req(obj({"a": {**S, "default": "x"}})),
+        req(obj({"a": S})),
+        {("request-property-default-value-removed", "info")},
+        {("request-property-default-value-added", "info")},
+    ),
+    (
+        "query parameter scalar to string",
+        params(q("n", I)),
+        params(q("n", S)),
+        {("request-parameter-type-generalized", "info")},
+        {("request-parameter-type-changed", "breaking")},
+    ),
+    (
+        "request wrapped in oneOf",
+        req(obj({"a": S}, ["a"])),
+        req({"oneOf": [obj({"a": S}, ["a"]), obj({"b": I}, ["b"])]}),
+        {("request-body-one-of-added", "info")},
+        {("request-body-one-of-removed", "breaking")},
+    ),
+    (
+        "maxProperties",
+        req({"type": "object", "maxProperties": 3}),
+        req({"type": "object", "maxProperties": 2}),
+        {("request-body-max-properties-decreased", "breaking")},
+        {("request-body-max-properties-increased", "info")},
+    ),
+    (
+        "response media type specialised / generalised",
+        resp(S, media=("application/json",)),
+        resp(S, media=("application/problem+json",)),
+        {("response-media-type-name-specialized", "info")},
+        {("response-media-type-name-generalized", "breaking")},
+    ),
+    (
+        "response discriminator property",
+        resp({"oneOf": [obj({"k": S})], "discriminator": {"propertyName": "k"}}),
+        resp({"oneOf": [obj({"k": S})], "discriminator": {"propertyName": "kind"}}),
+        {("response-body-discriminator-property-name-changed", "breaking")},
+        {("response-body-discriminator-property-name-changed", "breaking")},
+    ),
+    (
+        "dependentRequired in a request",
+        req(obj({"a": S, "b": S})),
+        req(obj({"a": S, "b": S}, dependentRequired={"a": ["b"]})),
+        {("request-body-dependent-required-added", "breaking")},
+        {("request-body-dependent-required-removed", "info")},
+    ),
 ]
 
 
@@ -559,6 +623,16 @@ def test_rule_both_directions(
 ) -> None:
     assert found(base, revision) == forward, case
     assert found(revision, base) == backward, case
+
+
+def test_same_shaped_templates_pool_their_methods() -> None:
+    """`/pet/{id}` (GET) and `/pet/{id2}` (POST) in one document: neither hides the other's operation."""
+    get = {"get": {"responses": {"200": {"description": "ok"}}}}
+    post = {"post": {"responses": {"200": {"description": "ok"}}}}
+    base = document({"/pet/{id}": get})
+    revision = document({"/pet/{id}": get, "/pet/{id2}": post})
+    assert found(base, revision) == {("endpoint-added", "info")}
+    assert found(revision, base) == {("api-removed-without-deprecation", "breaking")}
 
 
 def test_every_emitted_id_is_registered_with_its_level() -> None:

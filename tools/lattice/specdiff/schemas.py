@@ -344,6 +344,18 @@ def _shown_types(types: frozenset[str] | None) -> str:
     return " or ".join(shown)
 
 
+def _alternatives(node: Node) -> bool:
+    return any(isinstance(node.schema.get(key), list) for key in ("anyOf", "oneOf"))
+
+
+def _wrapped(o: Node, n: Node) -> bool:
+    """One side is a plain schema, the other only alternatives: its properties are compared there."""
+    if _alternatives(o) == _alternatives(n):
+        return False
+    composed = n if _alternatives(n) else o
+    return not composed.schema.get("properties")
+
+
 def _fingerprint(resolver: Resolver, raw: Any, depth: int = 0) -> str:
     """A schema's content with its `$ref`s followed (to a depth): equal prints, the same schema."""
 
@@ -408,7 +420,8 @@ class SchemaDiff:
         self._discriminator(o, n, where)
         self._composition(o, n, where, stack)
         self._items(o, n, where, stack)
-        self._properties(o, n, where, stack)
+        if not _wrapped(o, n):
+            self._properties(o, n, where, stack)
 
     def _types(self, o: Node, n: Node, where: Where) -> bool:
         """False when the types are unrelated: nothing below is worth comparing then."""
@@ -626,9 +639,11 @@ class SchemaDiff:
             for sig in came:
                 self._emit(where, f"{stem}-added", f"the {key} alternative {sig} was added")
             for was, now in pairs:
-                if isinstance(old, list) and isinstance(new, list):
-                    inner = replace(where, pointer=f"{where.pointer}/{key}/{new.index(new_sigs[now])}")
-                    self.compare(old_sigs[was], new_sigs[now], inner, stack)
+                # The plain side of a wrapping is compared with the alternative it became (or was).
+                side, branch = (new, new_sigs[now]) if isinstance(new, list) else (old, old_sigs[was])
+                index = side.index(branch) if isinstance(side, list) else 0
+                inner = replace(where, pointer=f"{where.pointer}/{key}/{index}")
+                self.compare(old_sigs[was], new_sigs[now], inner, stack)
 
     @staticmethod
     def _own_signature(resolver: Resolver, node: Node) -> str:
