@@ -820,7 +820,10 @@ def test_cli_exit_codes_and_formats(tmp_path: Path, cli: Callable[..., Ran]) -> 
         }
     ]
     assert "request-property-became-required" in done.stderr
-    assert cli(base, bumped).returncode == 0
+    # Two files of someone else's: no version policy of ours excuses a breaking change.
+    foreign_bump = cli(base, bumped)
+    assert foreign_bump.returncode == 1
+    assert "version bump" not in foreign_bump.stderr
     assert cli(base, additive).returncode == 0
     text = cli(base, revision)
     assert "breaking [request-property-became-required] POST /things" in text.stdout
@@ -871,3 +874,24 @@ def test_cli_as_a_process_has_no_traceback() -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("spec diff: missing.json is neither a file nor a git ref")
     assert "Traceback" not in done.stderr
+
+
+def test_diffing_two_files_loads_neither_the_target_nor_the_service_sets(tmp_path: Path) -> None:
+    """`spec diff a b` starts fast (issue 29: ≈ 2 s of imports for two files): what it loads is checked,
+    not timed — SQLAlchemy, pydantic-settings and the service sets are the ≈ 2 s it must not pay."""
+    changed = copy.deepcopy(json.loads(DOCUMENT_PATH.read_text()))
+    del changed["paths"]["/healthz"]
+    revision = tmp_path / "revision.json"
+    revision.write_text(json.dumps(changed))
+    probe = (
+        "import sys\n"
+        "from tools.lattice.cli import main\n"
+        f"code = main(['spec', 'diff', {str(DOCUMENT_PATH)!r}, {str(revision)!r}])\n"
+        "heavy = sorted(m for m in ('sqlalchemy', 'pydantic_settings', 'tools.lattice.services',"
+        " 'tools.lattice.targeting') if m in sys.modules)\n"
+        "print('loaded:', heavy, 'code:', code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "loaded: [] code: 1" in done.stdout, done.stdout + done.stderr

@@ -80,23 +80,35 @@ def _missing(command: str | None, exc: ModuleNotFoundError) -> int:
     return 2
 
 
+# The one-line errors a command may raise, by the module that defines them. They are looked up among
+# the modules the command imported (an exception's class is loaded before it can be raised), so
+# `spec diff` of two files does not pay ≈ 2 s for pydantic-settings and the service sets.
+_USER_ERRORS = (
+    ("tools.lattice.config", "LatticeConfigError"),
+    ("tools.lattice.services.base", "ServiceUnavailable"),
+)
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    loaded = (sys.modules.get(module) for module, _ in _USER_ERRORS)
+    classes = tuple(getattr(m, name) for m, (_, name) in zip(loaded, _USER_ERRORS, strict=True) if m)
+    return isinstance(exc, classes)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = _first_command(argv)
     try:
-        # pydantic, psycopg...: absent from the README's nox-only venv
-        from .config import LatticeConfigError
-        from .services.base import ServiceUnavailable
-    except ModuleNotFoundError as exc:
-        return _missing(command, exc)
-    try:
         args = build_parser(command).parse_args(argv)
         code: int = args.handler(args)
-    except (ServiceUnavailable, LatticeConfigError) as exc:
-        print(exc, file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
     except ModuleNotFoundError as exc:
+        # pydantic, psycopg...: absent from the README's nox-only venv
         return _missing(command, exc)
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
+        print(exc, file=sys.stderr)
+        return 2
     return code
