@@ -11,6 +11,7 @@ import anyio
 from dramatiq.brokers.redis import RedisBroker
 from fastapi import FastAPI
 
+from app.bodylimit import JsonBodyLimit
 from app.debris import sweep_blob_debris
 from app.docs_ui import install_docs
 from app.openapi import TITLE, VERSION, build_openapi, operation_id
@@ -60,6 +61,8 @@ def create_app(
     install_docs(app, TITLE)
     for module in (auth, tokens, me, marks, attachments, health):
         app.include_router(module.router)
+    # Given the router's own list of routes, so a route added to the app later is bounded too.
+    app.add_middleware(JsonBodyLimit, limit=runtime.settings.max_json_body_bytes, routes=app.router.routes)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
