@@ -61,8 +61,7 @@ def create_app(
     install_docs(app, TITLE)
     for module in (auth, tokens, me, marks, attachments, health):
         app.include_router(module.router)
-    # Given the router's own list of routes, so a route added to the app later is bounded too.
-    app.add_middleware(JsonBodyLimit, limit=runtime.settings.max_json_body_bytes, routes=app.router.routes)
+    app.add_middleware(JsonBodyLimit, limit=runtime.settings.max_json_body_bytes)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
