@@ -21,7 +21,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.integration.flows import assert_problem
@@ -69,8 +68,7 @@ def test_every_json_body_over_the_bound_is_refused_from_its_content_length(live_
                 continue
         finally:
             sock.close()
-        problem = httpx.Response(answer.status, headers=answer.headers, content=answer.body)
-        assert_problem(problem, 413, "payload_too_large")
+        assert_problem(answer.as_httpx(), 413, "payload_too_large")
         assert answer.headers.get("connection") == "close", (method, path, answer.headers)
     assert not late, f"no answer before the body was sent: {late}"
 
@@ -78,25 +76,15 @@ def test_every_json_body_over_the_bound_is_refused_from_its_content_length(live_
 def test_a_chunked_json_body_is_refused_once_past_the_bound(live_stack: LiveStack) -> None:
     pid = live_stack.processes["api"].pid
     before = rss_bytes(pid)
-    sock = rawhttp.connect(live_stack.base_url, timeout_s=60)
-    try:
-        head = rawhttp.head(
-            "POST", "/v1/auth/otp", {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}
-        )
-        sent = rawhttp.send_all_or_closed(sock, head + b"1\r\n[\r\n")
-        chunk = b"10000\r\n" + b" " * 0x10000 + b"\r\n"
-        for _ in range(CHUNKED_BYTES // 0x10000):
-            sent = sent and rawhttp.send_all_or_closed(sock, chunk)
-        sent = sent and rawhttp.send_all_or_closed(sock, b"1\r\n]\r\n0\r\n\r\n")
-        try:
-            answer: rawhttp.RawResponse | str = rawhttp.read_response(sock, timeout_s=30)
-        except rawhttp.Closed:
-            answer = "closed"
-    finally:
-        sock.close()
+    head = rawhttp.head(
+        "POST", "/v1/auth/otp", {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}
+    )
+    chunk = b"10000\r\n" + b" " * 0x10000 + b"\r\n"
+    answer = rawhttp.flood(
+        live_stack.base_url, head + b"1\r\n[\r\n", chunk, CHUNKED_BYTES // 0x10000, b"1\r\n]\r\n0\r\n\r\n"
+    )
     grown = rss_bytes(pid) - before
     if answer != "closed":
         assert isinstance(answer, rawhttp.RawResponse)
-        problem = httpx.Response(answer.status, headers=answer.headers, content=answer.body)
-        assert_problem(problem, 413, "payload_too_large")
+        assert_problem(answer.as_httpx(), 413, "payload_too_large")
     assert grown < RSS_GROWTH_BOUND, f"the API grew by {grown / 2**20:.0f} MiB reading one JSON body"

@@ -23,7 +23,6 @@ import socket
 import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from tests.integration.flows import assert_problem
@@ -76,8 +75,7 @@ def _answer_within(sock: socket.socket, seconds: float) -> rawhttp.RawResponse |
 
 def _assert_408(answer: rawhttp.RawResponse | str) -> None:
     assert isinstance(answer, rawhttp.RawResponse), f"the connection was {answer} past the timeout"
-    problem = httpx.Response(answer.status, headers=answer.headers, content=answer.body)
-    assert_problem(problem, 408, "request_timeout")
+    assert_problem(answer.as_httpx(), 408, "request_timeout")
 
 
 def test_a_trickled_head_is_answered_408_and_closed(impatient_api: LiveStack) -> None:
