@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from app.problems import PROBLEM_MEDIA_TYPE
 
 TITLE = "Retrace API"
-VERSION = "2.2.0"
+VERSION = "2.3.0"
 PROBLEM_SCHEMA = "Problem"
 
 # Ids a creating operation hands to the operations that use them (schemathesis follows these).
