@@ -11,6 +11,7 @@ import anyio
 from dramatiq.brokers.redis import RedisBroker
 from fastapi import FastAPI
 
+from app.bodylimit import JsonBodyLimit
 from app.debris import sweep_blob_debris
 from app.docs_ui import install_docs
 from app.openapi import TITLE, VERSION, build_openapi, operation_id
@@ -60,6 +61,7 @@ def create_app(
     install_docs(app, TITLE)
     for module in (auth, tokens, me, marks, attachments, health):
         app.include_router(module.router)
+    app.add_middleware(JsonBodyLimit, limit=runtime.settings.max_json_body_bytes)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from app.problems import PROBLEM_MEDIA_TYPE
 
 TITLE = "Retrace API"
-VERSION = "2.2.0"
+VERSION = "2.3.0"
 PROBLEM_SCHEMA = "Problem"
 
 # Ids a creating operation hands to the operations that use them (schemathesis follows these).
@@ -41,6 +41,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     for path_item in doc["paths"].values():
         for operation in path_item.values():
+            _bounded_body(operation)
             _problem_json(operation)
             _add_links(operation)
     for unused in ("HTTPValidationError", "ValidationError"):
@@ -49,6 +50,18 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     if "ProblemBody" in schemas:
         schemas[PROBLEM_SCHEMA] = schemas.pop("ProblemBody")
     return doc
+
+
+def _bounded_body(operation: dict[str, Any]) -> None:
+    """Every JSON body is bounded (app/bodylimit.py): its operation may answer 413."""
+    content = operation.get("requestBody", {}).get("content", {})
+    if not any(media_type.endswith("json") for media_type in content):
+        return
+    responses = operation["responses"]
+    responses.setdefault(
+        "413", {"description": "The body is larger than `RETRACE_MAX_JSON_BODY_BYTES` (`payload_too_large`)"}
+    )
+    operation["responses"] = dict(sorted(responses.items(), key=lambda item: item[0]))
 
 
 def _problem_json(operation: dict[str, Any]) -> None:

@@ -22,8 +22,22 @@ class Settings(BaseSettings):
     mailer: str = Field(default="maildir:.retrace/mail", description="smtp://host:port or maildir:/some/dir")
     blob_dir: Path = Field(default=Path(".retrace/blobs"), description="where attachment bytes live")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
-    # The request line and headers together; longer heads get 431 before they are buffered whole.
+    # The request line and headers together; longer heads get 431 before they are buffered whole. The
+    # same bound holds for a chunked body's trailer section.
     max_header_bytes: int = Field(default=64 * 1024, ge=1024)
+    # The request line alone (414 past it), one header line (name, colon, value: 431), and the number of
+    # header lines (431): each refused as soon as the bytes received pass it.
+    max_request_line_bytes: int = Field(default=8 * 1024, ge=256)
+    max_header_field_bytes: int = Field(default=16 * 1024, ge=256)
+    max_header_count: int = Field(default=100, ge=1)
+    # A body FastAPI parses (every JSON route); 413 from Content-Length before reading, or once a chunked
+    # body passes it. Attachments have their own bound, max_upload_bytes.
+    max_json_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # A request head must arrive whole within this many seconds of its first byte (of the connection
+    # opening, for the first request); a request body may go this long without a byte while the server
+    # is reading it. Past either the server answers 408 (when it still can) and closes the connection.
+    head_timeout_s: float = Field(default=10.0, gt=0)
+    body_idle_timeout_s: float = Field(default=30.0, gt=0)
     session_ttl_seconds: int = Field(default=24 * 3600, ge=1)
     # Appended to every queue name as written: "__w3" gives "mark_ingestion__w3".
     queue_suffix: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]*$")

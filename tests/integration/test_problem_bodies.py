@@ -6,7 +6,8 @@ wording, the `errors` of a validation problem and the headers a client acts on (
 Retry-After, Allow, Content-Range). Ids and timestamps are masked (tests/snapshots.py). A deliberate
 change of wording is reviewed as a snapshot diff: `nox -s integration -- --snapshot-update`.
 
-Not here: 431 (written by app/server.py before the app: tests/unit/test_head_refusal.py), 500
+Not here: 408, 414, 431 and 400 `malformed_chunk` (written by app/server.py before the app:
+tests/unit/test_head_refusal.py), 500
 `internal_error` (a bug: no request provokes one), 503 `service_busy` (every request slot of the pool
 held past its timeout) and `queue_unavailable` (a mark saved while the broker is down goes through the
 outbox instead). No route answers 403 (another user's object is a 404, like a missing one) or 415 (a
@@ -109,6 +110,12 @@ def _too_large(s: Scene) -> httpx.Response:
     return s.api.put(f"/v1/marks/{mark['id']}/attachment", content=too_big, headers=s.user.headers)
 
 
+def _json_too_large(s: Scene) -> httpx.Response:
+    body = b'{"note": "n"' + b" " * s.settings.max_json_body_bytes + b"}"
+    headers = {**s.user.headers, "Content-Type": "application/json"}
+    return s.api.post("/v1/marks", content=body, headers=headers)
+
+
 def _unsatisfiable(s: Scene) -> httpx.Response:
     mark = create_mark(s.api, s.user.headers, note="n")
     upload(s.api, s.user.headers, mark["id"], b"x" * 1000)
@@ -175,6 +182,7 @@ PROBLEMS: list[pytest.ParameterSet] = [
     ),
     pytest.param(411, "length_required", _no_length, id="upload-without-length"),
     pytest.param(413, "payload_too_large", _too_large, id="upload-over-the-limit"),
+    pytest.param(413, "payload_too_large", _json_too_large, id="json-body-over-the-limit"),
     pytest.param(416, "range_not_satisfiable", _unsatisfiable, id="range-past-the-end"),
     pytest.param(
         422,

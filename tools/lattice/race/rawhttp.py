@@ -12,12 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
+
 
 @dataclass(frozen=True)
 class RawResponse:
     status: int
     headers: dict[str, str]
     body: bytes
+
+    def as_httpx(self) -> httpx.Response:
+        """The same answer as httpx would have given it (for `assert_problem` and the like)."""
+        return httpx.Response(self.status, headers=self.headers, content=self.body)
 
 
 class Closed(Exception):
@@ -106,6 +112,26 @@ def huge_header_request(
             return "closed"
         try:
             return read_response(sock, timeout_s)
+        except Closed:
+            return "closed"
+    finally:
+        sock.close()
+
+
+def flood(
+    base_url: str, first: bytes, filler: bytes, times: int, last: bytes, timeout_s: float = 60.0
+) -> RawResponse | str:
+    """Send `first`, `filler` `times` over and `last`, stopping once the server hangs up: its answer,
+    or "closed" when it closed (or reset) the connection without one we could read."""
+    sock = connect(base_url, timeout_s)
+    try:
+        sent = send_all_or_closed(sock, first)
+        for _ in range(times):
+            sent = sent and send_all_or_closed(sock, filler)
+        if sent:
+            send_all_or_closed(sock, last)
+        try:
+            return read_response(sock, timeout_s / 2)
         except Closed:
             return "closed"
     finally:
