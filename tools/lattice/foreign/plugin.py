@@ -25,7 +25,14 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from tools.lattice.foreign import databases
-from tools.lattice.foreign.config import DbEnv, ForeignConfig, ForeignConfigError, load_config, read_dotenv
+from tools.lattice.foreign.config import (
+    TREE_ENV,
+    DbEnv,
+    ForeignConfig,
+    ForeignConfigError,
+    load_config,
+    read_dotenv,
+)
 from tools.lattice.services import ServiceUnavailable, start_services
 
 HANDOFF = "LATTICE_FOREIGN_RUN"
@@ -34,11 +41,12 @@ OPTION = "lattice_foreign_config"
 
 @dataclass(frozen=True)
 class Handoff:
-    """What the controller tells its workers: the run, the server, and the template to clone."""
+    """What the controller tells its workers: the run, the server, its role and the template to clone."""
 
     run: str
     config: str
     admin_url: str
+    password: str  # of the run's roles (a trust-auth server ignores it; others need it)
     template: str | None
 
     @property
@@ -73,12 +81,12 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     try:
         if worker is not None and HANDOFF in os.environ:
             handoff = Handoff(**json.loads(os.environ[HANDOFF]))
-            _enter(load_config(Path(handoff.config)), handoff, worker)
+            _enter(_load(Path(handoff.config)), handoff, worker)
             return
         path = _config_path(early_config)
         if path is None:
             raise pytest.UsageError("lattice foreign: give --lattice-foreign-config FILE (or the ini option)")
-        config = load_config(path)
+        config = _load(path)
         handoff = _bootstrap(config, path, early_config.add_cleanup)
         os.environ[HANDOFF] = json.dumps(asdict(handoff))
         _enter(config, handoff, "main")
@@ -86,34 +94,57 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
 
 
+def _load(path: Path) -> ForeignConfig:
+    """The config, in the copy of the project the runner made for this run (when it made one)."""
+    tree = os.environ.get(TREE_ENV)
+    return load_config(path, tree=Path(tree) if tree else None)
+
+
 def _bootstrap(config: ForeignConfig, path: Path, on_exit: Callable[[Callable[[], None]], None]) -> Handoff:
-    """Services and the template; everything registered for removal before it is made."""
+    """Services, the run's role and the template; everything registered for removal before it is made."""
     services = start_services()
     on_exit(services.stop)
     handoff = Handoff(
         run=secrets.token_hex(4),
         config=str(path),
         admin_url=services.database_url,
+        password=secrets.token_hex(16),
         template=None,
     )
-    on_exit(lambda: _sweep(config, handoff))
+    if config.isolation == "self":
+        lock = databases.hold_lock(handoff.admin_url, databases.SELF_LOCK, _say_waiting)
+        on_exit(lock.close)  # after the sweep (cleanups run last-registered first)
+    on_exit(lambda: _sweep(handoff))
+    # One role for the run (each process its own in `schema` isolation): the suite signs in as it, so
+    # whatever the run creates on the server, under any name, is found and swept by its owner.
+    databases.create_role(
+        handoff.admin_url, handoff.prefix, handoff.password, createdb=config.isolation == "self"
+    )
     if config.isolation == "database":
         template = f"{handoff.prefix}_template"
-        databases.create_database(handoff.admin_url, template)
+        databases.create_database(handoff.admin_url, template, owner=handoff.prefix)
         handoff = Handoff(**{**asdict(handoff), "template": template})
         template_url = databases.with_database(handoff.admin_url, template)
         databases.create_extensions(template_url, config.extensions)
         if config.migrate:
-            _run_migration(
-                config, {**os.environ, **_suite_env(config), **_database_env(config.db_env, template_url)}
-            )
+            url = databases.with_role(template_url, handoff.prefix, handoff.password)
+            _run_migration(config, {**os.environ, **_suite_env(config), **_database_env(config.db_env, url)})
     elif config.isolation == "self":
         base = f"{handoff.prefix}_base"
-        databases.create_database(handoff.admin_url, base)
+        databases.create_database(handoff.admin_url, base, owner=handoff.prefix)
         databases.create_extensions(databases.with_database(handoff.admin_url, base), config.extensions)
     else:
         databases.create_extensions(handoff.admin_url, config.extensions)
     return handoff
+
+
+def _say_waiting() -> None:
+    print(
+        "lattice foreign: waiting for another self-isolating run on this server to end (its suite names"
+        " its databases itself, so two at once would share them)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _enter(config: ForeignConfig, handoff: Handoff, worker: str) -> None:
@@ -121,22 +152,22 @@ def _enter(config: ForeignConfig, handoff: Handoff, worker: str) -> None:
     for entry in reversed(config.pythonpath):
         sys.path.insert(0, str(config.path(entry)))
     env = _suite_env(config)
+    name = f"{handoff.prefix}_{worker}"
     if config.isolation == "database":
-        name = f"{handoff.prefix}_{worker}"
-        databases.create_database(handoff.admin_url, name, template=handoff.template)
-        env |= _database_env(config.db_env, databases.with_database(handoff.admin_url, name))
+        databases.create_database(handoff.admin_url, name, owner=handoff.prefix, template=handoff.template)
+        url = databases.with_database(handoff.admin_url, name)
+        env |= _database_env(config.db_env, databases.with_role(url, handoff.prefix, handoff.password))
     elif config.isolation == "schema":
-        schema = f"{handoff.prefix}_{worker}"
-        databases.create_schema(handoff.admin_url, schema)
-        env |= _database_env(config.db_env, handoff.admin_url)
-        # libpq reads PGOPTIONS on every connection (psycopg 2 and 3; not asyncpg).
-        env["PGOPTIONS"] = f"-c search_path={schema},public"
+        # A role and schema per process: the schema is first on the role's search_path, which the
+        # server applies to every connection, whatever the driver (asyncpg ignores PGOPTIONS).
+        databases.create_role(handoff.admin_url, name, handoff.password)
+        databases.create_schema(handoff.admin_url, name, owner=name)
+        env |= _database_env(config.db_env, databases.with_role(handoff.admin_url, name, handoff.password))
         if config.migrate:
             _run_migration(config, {**os.environ, **env})
     else:
-        env |= _database_env(
-            config.db_env, databases.with_database(handoff.admin_url, f"{handoff.prefix}_base")
-        )
+        base = databases.with_database(handoff.admin_url, f"{handoff.prefix}_base")
+        env |= _database_env(config.db_env, databases.with_role(base, handoff.prefix, handoff.password))
     os.environ.update(env)
 
 
@@ -153,7 +184,7 @@ def _suite_env(config: ForeignConfig) -> dict[str, str]:
 def _database_env(names: DbEnv, url: str) -> dict[str, str]:
     """The suite's own variables for `url`: one URL variable, or host/port/user/password/name."""
     if names.url is not None:
-        return {names.url: databases.libpq_url(url)}
+        return {names.url: names.scheme + "://" + databases.libpq_url(url).partition("://")[2]}
     parts = urlsplit(url)
     values = {
         names.host: parts.hostname or "127.0.0.1",
@@ -188,13 +219,35 @@ def _run_migration(config: ForeignConfig, env: dict[str, str]) -> None:
         )
 
 
-def _sweep(config: ForeignConfig, handoff: Handoff) -> None:
-    """Drop every database and schema of this run, and whatever matches `sweep`."""
-    like = handoff.prefix.replace("_", r"\_") + "%"
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The controller, its workers gone: anything on the server the run's roles own, outside the run's
+    own databases and schemas, is named and fails the run (the sweep then removes it)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is not None or HANDOFF not in os.environ:
+        return
+    handoff = Handoff(**json.loads(os.environ[HANDOFF]))
+    roles = databases.roles_like(handoff.admin_url, _like(handoff.prefix))
+    left = databases.owned_by(handoff.admin_url, roles, ours=handoff.prefix)
+    for thing in left:
+        print(f"lattice foreign: the run left {thing} on the server (removed by the sweep)", file=sys.stderr)
+    if left and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _like(prefix: str) -> str:
+    return prefix.replace("_", r"\_") + "%"
+
+
+def _sweep(handoff: Handoff) -> None:
+    """Drop every database the run's roles own, what they own in any other database, the run's
+    schemas, and the roles."""
+    url = handoff.admin_url
     try:
-        databases.drop_databases(handoff.admin_url, databases.databases_like(handoff.admin_url, like))
-        databases.drop_schemas(handoff.admin_url, databases.schemas_like(handoff.admin_url, like))
-        for pattern in config.sweep:
-            databases.drop_databases(handoff.admin_url, databases.databases_like(handoff.admin_url, pattern))
+        roles = databases.roles_like(url, _like(handoff.prefix))
+        owned, holding = databases.where_owned(url, roles)
+        doomed = sorted({*databases.databases_like(url, _like(handoff.prefix)), *owned})
+        databases.drop_databases(url, doomed)
+        databases.drop_schemas(url, databases.schemas_like(url, _like(handoff.prefix)))
+        databases.drop_owned(url, roles, sorted(set(holding) - set(doomed)))
     except Exception as exc:  # the server may be gone already (Ctrl-C stopped it): nothing is left there
         print(f"lattice foreign: sweep of run {handoff.run} skipped: {exc}", file=sys.stderr)
