@@ -60,8 +60,14 @@ MINIMAL = 'rootdir = "suite"\n[db_env]\nurl = "DB"\n'
         ('rootdir = "nowhere"\n[db_env]\nurl = "DB"\n', "`rootdir`: "),
         ('project = "suite"\nrootdir = "."\n[db_env]\nurl = "DB"\n', "`rootdir`: "),
         ('sweep = ["test_%"]\n' + MINIMAL, "`sweep`: no longer a key"),
-        ('rootdir = "suite"\n[install]\ngroup = ["dev"]\n[db_env]\nurl = "DB"\n', "`install.group`: Extra inputs"),
-        ('rootdir = "suite"\n[pytest]\ndrop_addopts = ["cov"]\n[db_env]\nurl = "DB"\n', "`pytest`: Value error, 'cov' is not an option"),
+        (
+            'rootdir = "suite"\n[install]\ngroup = ["dev"]\n[db_env]\nurl = "DB"\n',
+            "`install.group`: Extra inputs",
+        ),
+        (
+            'rootdir = "suite"\n[pytest]\ndrop_addopts = ["cov"]\n[db_env]\nurl = "DB"\n',
+            "`pytest`: Value error, 'cov' is not an option",
+        ),
         ("rootdir = \n", "is not valid TOML"),
     ],
 )

@@ -152,13 +152,15 @@ def _ownership(conn: psycopg.Connection[tuple[object, ...]], roles: list[str]) -
     return [(str(db), str(cls), int(str(objid))) for db, cls, objid in rows]
 
 
+def _database_names(conn: psycopg.Connection[tuple[object, ...]]) -> dict[int, str]:
+    return {int(str(oid)): str(name) for oid, name in conn.execute("SELECT oid, datname FROM pg_database")}
+
+
 def where_owned(url: str, roles: list[str]) -> tuple[list[str], list[str]]:
     """The databases `roles` own, and the other databases where they own something."""
     with admin(url) as conn:
         rows = _ownership(conn, roles)
-        names = {
-            int(str(oid)): str(name) for oid, name in conn.execute("SELECT oid, datname FROM pg_database")
-        }
+        names = _database_names(conn)
     owned = sorted({names[objid] for _, cls, objid in rows if cls == "pg_database" and objid in names})
     holding = sorted({db for db, cls, _ in rows if cls != "pg_database"} - set(owned))
     return owned, holding
@@ -171,9 +173,7 @@ def owned_by(url: str, roles: list[str], *, ours: str) -> list[Owned]:
         return []
     with admin(url) as conn:
         rows = _ownership(conn, roles)
-        names = {
-            int(str(oid)): str(name) for oid, name in conn.execute("SELECT oid, datname FROM pg_database")
-        }
+        names = _database_names(conn)
     found = [Owned("", "database", "", names[objid]) for _, cls, objid in rows if cls == "pg_database"]
     by_database: dict[str, list[tuple[str, int]]] = {}
     for database, cls, objid in rows:
