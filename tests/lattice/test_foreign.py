@@ -288,11 +288,14 @@ def _as(handoff: Handoff, role: str, database: str | None = None) -> psycopg.Con
 
 
 def test_a_schema_reaches_every_connection_through_the_roles_search_path(handoff: Handoff) -> None:
-    # No PGOPTIONS, no driver option: what asyncpg (which ignores PGOPTIONS) sees too.
+    # No PGOPTIONS, no driver option: what asyncpg (which ignores PGOPTIONS) sees too. The schema bears
+    # the role's name, which the default `"$user", public` finds; the role's own setting says it outright,
+    # for a server configured without `$user`.
     role = f"{handoff.prefix}_gw0"
     databases.create_role(handoff.admin_url, role, handoff.password)
     databases.create_schema(handoff.admin_url, role, owner=role)
     with _as(handoff, role) as conn:
+        assert conn.execute("SHOW search_path").fetchone() == (f"{role}, public",)
         conn.execute("CREATE TABLE notes (id int)")
         row = conn.execute(
             "SELECT table_schema FROM information_schema.tables WHERE table_name = 'notes'"
