@@ -78,8 +78,12 @@ def run_suite(
             [*config.pytest.args, *local.tests, *extra],
             options.pytest_options(local, logs, empty_ini),
         )
+        # Not what an enclosing pytest run set (this may itself run under xdist): the suite's run is its own.
+        inherited = {
+            k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST_", "LATTICE_FOREIGN_"))
+        }
         env = {
-            **os.environ,
+            **inherited,
             # The lattice after the suite's own rootdir (pytest puts that first): its `tools` package is
             # all the suite needs from here, and names the suite uses (`app`, `tests`) stay the suite's.
             "PYTHONPATH": os.pathsep.join(filter(None, [str(LATTICE_ROOT), os.environ.get("PYTHONPATH")])),

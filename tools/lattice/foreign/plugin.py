@@ -223,8 +223,8 @@ def _run_migration(config: ForeignConfig, env: dict[str, str]) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The controller, its workers gone: anything on the server the run's roles own, outside the run's
     own databases and schemas, is named and fails the run (the sweep then removes it)."""
-    if os.environ.get("PYTEST_XDIST_WORKER") is not None or HANDOFF not in os.environ:
-        return
+    if hasattr(session.config, "workerinput") or HANDOFF not in os.environ:
+        return  # an xdist worker (it has `workerinput`), or a run that never got going
     handoff = Handoff(**json.loads(os.environ[HANDOFF]))
     roles = databases.roles_like(handoff.admin_url, _like(handoff.prefix))
     left = databases.owned_by(handoff.admin_url, roles, ours=handoff.prefix)
