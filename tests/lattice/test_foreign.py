@@ -9,6 +9,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -363,3 +364,21 @@ def test_a_run_that_writes_into_its_tree_and_leaves_a_database_fails_naming_both
     assert "foreign: run: added written.txt (in the run's copy)" in output
     assert not (tmp_path / "leaky" / "written.txt").exists()
     assert sorted(p.name for p in (tmp_path / "leaky").iterdir()) == ["pyproject.toml", "tests"]
+
+
+def test_a_second_holder_of_the_self_lock_is_told_and_waits_for_the_first(lattice: WorkerLattice) -> None:
+    url, key = lattice.plane.database_url, secrets.randbits(31)  # a key of this test's own
+    first = databases.hold_lock(url, key, lambda: pytest.fail("the first holder waited"))
+    waited: list[bool] = []
+    holder: list[psycopg.Connection[tuple[object, ...]]] = []
+    second = threading.Thread(
+        target=lambda: holder.append(databases.hold_lock(url, key, lambda: waited.append(True)))
+    )
+    second.start()
+    second.join(timeout=2)
+    assert waited == [True]
+    assert second.is_alive()  # still waiting while the first holds it
+    first.close()
+    second.join(timeout=30)
+    assert not second.is_alive()
+    holder[0].close()
