@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import psycopg
 import pytest
 
 from tools.lattice.foreign import databases
@@ -114,7 +115,7 @@ def _bootstrap(config: ForeignConfig, path: Path, on_exit: Callable[[Callable[[]
     if config.isolation == "self":
         lock = databases.hold_lock(handoff.admin_url, databases.SELF_LOCK, _say_waiting)
         on_exit(lock.close)  # after the sweep (cleanups run last-registered first)
-    on_exit(lambda: _sweep(handoff))
+    on_exit(lambda: _sweep_at_exit(handoff))
     # One role for the run (each process its own in `schema` isolation): the suite signs in as it, so
     # whatever the run creates on the server, under any name, is found and swept by its owner.
     databases.create_role(
@@ -222,15 +223,24 @@ def _run_migration(config: ForeignConfig, env: dict[str, str]) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The controller, its workers gone: anything on the server the run's roles own, outside the run's
-    own databases and schemas, is named and fails the run (the sweep then removes it)."""
+    own databases and schemas, is named and fails the run; then the sweep, and anything of the run it
+    could not remove is named and fails it too. (The same sweep runs again at exit, for the paths that
+    never get here.)"""
     if hasattr(session.config, "workerinput") or HANDOFF not in os.environ:
         return  # an xdist worker (it has `workerinput`), or a run that never got going
     handoff = Handoff(**json.loads(os.environ[HANDOFF]))
-    roles = databases.roles_like(handoff.admin_url, _like(handoff.prefix))
-    left = databases.owned_by(handoff.admin_url, roles, ours=handoff.prefix)
-    for thing in left:
-        print(f"lattice foreign: the run left {thing} on the server (removed by the sweep)", file=sys.stderr)
-    if left and session.exitstatus == pytest.ExitCode.OK:
+    problems: list[str] = []
+    try:
+        roles = databases.roles_like(handoff.admin_url, _like(handoff.prefix))
+        left = databases.owned_by(handoff.admin_url, roles, ours=handoff.prefix)
+        problems += [f"the run left {thing} on the server (removed by the sweep)" for thing in left]
+        _sweep(handoff)
+        problems += [f"the sweep could not remove {thing}" for thing in _remains(handoff)]
+    except psycopg.Error as exc:
+        problems.append(f"the server could not be checked: {str(exc).strip().splitlines()[0]}")
+    for problem in problems:
+        print(f"lattice foreign: {problem}", file=sys.stderr)
+    if problems and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -242,12 +252,26 @@ def _sweep(handoff: Handoff) -> None:
     """Drop every database the run's roles own, what they own in any other database, the run's
     schemas, and the roles."""
     url = handoff.admin_url
+    roles = databases.roles_like(url, _like(handoff.prefix))
+    owned, holding = databases.where_owned(url, roles)
+    doomed = sorted({*databases.databases_like(url, _like(handoff.prefix)), *owned})
+    databases.drop_databases(url, doomed)
+    databases.drop_schemas(url, databases.schemas_like(url, _like(handoff.prefix)))
+    databases.drop_owned(url, roles, sorted(set(holding) - set(doomed)))
+
+
+def _remains(handoff: Handoff) -> list[str]:
+    """The run's roles, databases and schemas still on the server."""
+    like, url = _like(handoff.prefix), handoff.admin_url
+    return [
+        *(f"role {name}" for name in databases.roles_like(url, like)),
+        *(f"database {name}" for name in databases.databases_like(url, like)),
+        *(f"schema {name}" for name in databases.schemas_like(url, like)),
+    ]
+
+
+def _sweep_at_exit(handoff: Handoff) -> None:
     try:
-        roles = databases.roles_like(url, _like(handoff.prefix))
-        owned, holding = databases.where_owned(url, roles)
-        doomed = sorted({*databases.databases_like(url, _like(handoff.prefix)), *owned})
-        databases.drop_databases(url, doomed)
-        databases.drop_schemas(url, databases.schemas_like(url, _like(handoff.prefix)))
-        databases.drop_owned(url, roles, sorted(set(holding) - set(doomed)))
+        _sweep(handoff)
     except Exception as exc:  # the server may be gone already (Ctrl-C stopped it): nothing is left there
         print(f"lattice foreign: sweep of run {handoff.run} skipped: {exc}", file=sys.stderr)
