@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from dataclasses import dataclass
 from io import BufferedWriter
 from pathlib import Path
+from typing import BinaryIO
 
 import anyio
 
@@ -37,6 +38,25 @@ class StoredBlob:
     blob_id: uuid.UUID
     size: int
     sha256: str
+
+
+class OpenRange:
+    """A byte range of an opened blob; `close` it when done (or when it is never read)."""
+
+    def __init__(self, src: BinaryIO, length: int) -> None:
+        self._src, self.length = src, length
+
+    def chunks(self) -> Iterator[bytes]:
+        remaining = self.length
+        while remaining > 0:
+            chunk = self._src.read(min(CHUNK, remaining))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self._src.close()
 
 
 class BlobStore:
@@ -148,16 +168,15 @@ class BlobStore:
                 if match and match.group(1).startswith(sub.name) and entry.is_file(follow_symlinks=False):
                     yield Path(entry.path), match.group(2) is not None
 
-    def read_range(self, blob_id: uuid.UUID, start: int, length: int) -> Iterator[bytes]:
-        with self.path(blob_id).open("rb") as src:
-            src.seek(start)
-            remaining = length
-            while remaining > 0:
-                chunk = src.read(min(CHUNK, remaining))
-                if not chunk:
-                    return
-                remaining -= len(chunk)
-                yield chunk
+    def open_range(self, blob_id: uuid.UUID, start: int, length: int) -> OpenRange:
+        """Open a blob for reading `length` bytes from `start`: FileNotFoundError now, or the bytes whole.
+
+        Opened before the answer's headers go out: the blob can be replaced or deleted (unlinked) the
+        moment the caller's transaction ends, and an open descriptor still reads the unlinked file.
+        """
+        src = self.path(blob_id).open("rb")
+        src.seek(start)
+        return OpenRange(src, length)
 
     def read_all(self, blob_id: uuid.UUID) -> bytes:
         return self.path(blob_id).read_bytes()

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.tokens import authenticate
+from app.auth.tokens import authenticate, hold_credential
 from app.db import unreachable_reason
 from app.models import User
 from app.runtime import Runtime
@@ -32,7 +32,13 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
-    """The request's session, inside one of the pool's request slots until the response is sent."""
+    """The request's session, inside one of the pool's request slots until the route has returned.
+
+    Never longer: the session (and its slot, connection and transaction) ends before the first byte of
+    the answer is sent (`scope="function"` below), so no client reading slowly, or not at all, can hold
+    a connection. A route must not read the request body with it either: JSON bodies are read by FastAPI
+    before any dependency runs, and the upload takes short sessions of its own around its body.
+    """
     async with runtime.db_slot():
         session = Session(runtime.engine, expire_on_commit=False)
         try:
@@ -47,17 +53,18 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
 
 
 def _close_after_response(session: Session) -> None:
-    # FastAPI closes the session after the response is sent. Routes commit what they write before they
-    # answer, so closing only ends a read (or failed) transaction, and when the server dropped the
-    # connection meanwhile (a restart), that transaction is gone already. Raising could no longer change
-    # the answer; it would only make uvicorn reset the client's keep-alive connection mid-stream.
+    # Routes commit what they write before they return, so closing only ends a read (or failed)
+    # transaction, and when the server dropped the connection meanwhile (a restart), that transaction is
+    # gone already. Raising could no longer change the answer.
     try:
         session.close()
     except DBAPIError as exc:
         log.warning("closing a session after its response: %s", unreachable_reason(exc))
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# "function": closed when the route returns, before the response is sent (FastAPI's default, "request",
+# kept it, with an open transaction, until a download's last byte had been read by the client).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 _bearer = HTTPBearer(
@@ -67,29 +74,29 @@ BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 def get_current_user(session: SessionDep, credentials: BearerDep) -> User:
-    return authenticate(session, credentials.credentials if credentials else None, utcnow())
+    """The signed-in user, with their credential and account held until the request's transaction ends.
+
+    Every route that writes through the request's session gets, with its user, the order of its write
+    against a revocation of its token and the deletion of its account: either the write commits first,
+    or it finds the credential or the account gone and answers 401 (never a 404 for a mark that went
+    with its account, never a write after a revocation answered).
+    """
+    secret = credentials.credentials if credentials else None
+    authenticate(session, secret, utcnow())  # may commit (last_used_at): before anything is held
+    return hold_credential(session, secret, utcnow())
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-async def get_user_then_release(runtime: RuntimeDep, credentials: BearerDep) -> User:
-    """The signed-in user, looked up in a session that is closed before the route runs.
-
-    For routes that read a request body of the client's pace (uploads): a connection held across the
-    body read would sit `idle in transaction` for as long as a stalled client likes, and two dozen such
-    clients would take the whole pool.
-    """
-    secret = credentials.credentials if credentials else None
-    return await runtime.in_db_thread(_authenticate_in_own_session, runtime, secret)
+def get_signed_in_user(session: SessionDep, credentials: BearerDep) -> User:
+    """The signed-in user, holding nothing: for the routes that lock the account or a token themselves
+    (holding it first, then asking for it exclusively, would deadlock two such requests)."""
+    return authenticate(session, credentials.credentials if credentials else None, utcnow())
 
 
-def _authenticate_in_own_session(runtime: Runtime, secret: str | None) -> User:
-    with Session(runtime.engine, expire_on_commit=False) as session:
-        return authenticate(session, secret, utcnow())
+SignedInUser = Annotated[User, Depends(get_signed_in_user)]
 
-
-UserThenRelease = Annotated[User, Depends(get_user_then_release)]
 
 T = TypeVar("T")
 

@@ -10,10 +10,12 @@ from typing import Any
 import anyio
 from dramatiq.brokers.redis import RedisBroker
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from app.bodylimit import JsonBodyLimit
 from app.debris import sweep_blob_debris
 from app.docs_ui import install_docs
+from app.http_policy import with_policy
 from app.openapi import TITLE, VERSION, build_openapi, operation_id
 from app.problems import install_problem_handlers
 from app.routes import attachments, auth, health, marks, me, tokens
@@ -24,6 +26,12 @@ DESCRIPTION = (
     "Sign in with a one-time code sent by email, save marks (a URL and/or a note, with tags and an optional "
     "binary attachment); a background worker ingests each mark. Every error is RFC 9457 problem details."
 )
+
+
+class _RetraceAPI(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # HEAD and Cache-Control, around everything else (app/http_policy.py).
+        return with_policy(super().build_middleware_stack())
 
 
 def create_app(
@@ -47,7 +55,7 @@ def create_app(
         yield
         runtime.close()
 
-    app = FastAPI(
+    app = _RetraceAPI(
         title=TITLE,
         version=VERSION,
         description=DESCRIPTION,

@@ -16,11 +16,13 @@ from app.schemas import AttachmentOut, IngestionOut, IngestionResult, MarkOut
 Row = tuple[Mark, Attachment | None, Ingestion]
 
 
-def owned_mark(session: Session, user: User, mark_id: uuid.UUID, *, for_update: bool = False) -> Mark:
+def owned_mark(
+    session: Session, user: User, mark_id: uuid.UUID, *, for_update: bool = False, for_share: bool = False
+) -> Mark:
     """The mark if it is the user's; another user's mark is indistinguishable from a missing one."""
     query = select(Mark).where(Mark.id == mark_id, Mark.user_id == user.id)
-    if for_update:
-        query = query.with_for_update()
+    if for_update or for_share:
+        query = query.with_for_update(read=for_share and not for_update)
     mark = session.exec(query).first()
     if mark is None:
         raise not_found("mark")

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from app.auth.hashing import digest, matches
@@ -68,4 +68,30 @@ def authenticate(session: Session, secret: str | None, now: datetime) -> User:
         # updates nothing instead of failing the request.
         session.execute(update(Token).where(col(Token.id) == token.id).values(last_used_at=now))
         session.commit()
+    return user
+
+
+def hold_credential(session: Session, secret: str | None, now: datetime) -> User:
+    """The user behind a secret that is still valid now, its token and account held until the session's
+    transaction ends; 401 if either is gone. One statement, no write: a re-check at commit time.
+
+    The token is held `FOR SHARE` (a revocation, an UPDATE of it, waits) and the account `FOR KEY SHARE`
+    (its deletion waits, app/accounts.py; an update of its display name does not): a write in this
+    transaction commits before either answers, or it finds the credential revoked, expired or its account
+    deleted, and answers 401.
+    """
+    if not secret:
+        raise unauthenticated()
+    user = session.exec(
+        select(User)
+        .join(Token)
+        .where(
+            Token.token_hash == digest(secret),
+            col(Token.revoked_at).is_(None),
+            or_(col(Token.expires_at).is_(None), col(Token.expires_at) > now),
+        )
+        .suffix_with("FOR SHARE OF tokens FOR KEY SHARE OF users")
+    ).first()
+    if user is None:
+        raise unauthenticated("the token was revoked or has expired, or its account was deleted")
     return user

@@ -6,18 +6,18 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response, status
-from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from app.accounts import hold_account
+from app.auth.tokens import authenticate, hold_credential
 from app.blobs import StoredBlob, TooLarge
-from app.deps import CurrentUser, RuntimeDep, SessionDep, UserThenRelease, utcnow
+from app.deps import BearerDep, CurrentUser, RuntimeDep, SessionDep, utcnow
 from app.ingestion.outbox import send
 from app.marks import ingestion_of, owned_mark, start_new_version
-from app.models import Attachment, User
+from app.models import Attachment
 from app.numerals import whole_number
 from app.problems import Problem, not_found
 from app.ranges import Unsatisfiable, etag_matches, if_range_holds, parse_range
+from app.routes.blob_response import BlobResponse
 from app.routes.responses import errors, header
 from app.runtime import Runtime
 from app.schemas import AttachmentOut
@@ -53,14 +53,15 @@ def _too_large(limit: int) -> Problem:
 async def upload_attachment(
     mark_id: uuid.UUID,
     request: Request,
-    user: UserThenRelease,
+    credentials: BearerDep,
     runtime: RuntimeDep,
     content_length: Annotated[str | None, Header(include_in_schema=False)] = None,
     content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> AttachmentOut:
     # No connection is held while the body arrives (at the client's pace): each database step takes a
-    # request slot of its own.
-    await runtime.in_db_thread(_check_owner, runtime, user, mark_id)
+    # request slot of its own, and each authenticates (the first before anything else is looked at).
+    secret = credentials.credentials if credentials else None
+    await runtime.in_db_thread(_check_owner, runtime, secret, mark_id)
     limit = runtime.settings.max_upload_bytes
     declared = whole_number(content_length) if content_length is not None else None
     if declared is None:
@@ -75,7 +76,7 @@ async def upload_attachment(
     except TooLarge:
         raise _too_large(limit) from None
     try:
-        return await runtime.in_db_thread(_attach, runtime, user, mark_id, blob, media_type)
+        return await runtime.in_db_thread(_attach, runtime, secret, mark_id, blob, media_type)
     except BaseException:
         runtime.blobs.delete(blob.blob_id)
         raise
@@ -83,16 +84,21 @@ async def upload_attachment(
         runtime.blobs.settle(blob.blob_id)  # committed or deleted: no longer work in progress
 
 
-def _check_owner(runtime: Runtime, user: User, mark_id: uuid.UUID) -> None:
+def _check_owner(runtime: Runtime, secret: str | None, mark_id: uuid.UUID) -> None:
     with Session(runtime.engine) as session:
-        owned_mark(session, user, mark_id)
+        authenticate(session, secret, utcnow())  # its own 401s, before anything else is looked at
+        # Held while the mark is looked for: an account deleted meanwhile is a 401, not a missing mark.
+        owned_mark(session, hold_credential(session, secret, utcnow()), mark_id)
 
 
 def _attach(
-    runtime: Runtime, user: User, mark_id: uuid.UUID, blob: StoredBlob, media_type: str
+    runtime: Runtime, secret: str | None, mark_id: uuid.UUID, blob: StoredBlob, media_type: str
 ) -> AttachmentOut:
     with Session(runtime.engine, expire_on_commit=False) as session:
-        hold_account(session, user.id)  # the account deleted meanwhile: 401, and the caller drops the blob
+        # The credential is checked again, and held, in the transaction that stores the version: a token
+        # revoked (or expired, or its account deleted) while the body arrived gets 401, and the caller
+        # drops the blob; a revocation that comes later waits for this commit.
+        user = hold_credential(session, secret, utcnow())
         owned_mark(session, user, mark_id, for_update=True)  # deleted meanwhile: 404
         attachment = session.get(Attachment, mark_id)
         old_blob = attachment.blob_id if attachment else None
@@ -163,7 +169,10 @@ def download_attachment(
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
     if_range: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
-    owned_mark(session, user, mark_id)
+    # FOR SHARE until the blob is opened: a replacement or deletion (each takes the mark FOR UPDATE, and
+    # unlinks the old blob only after its commit) waits for the open, so the descriptor reads the old
+    # bytes whole; one that committed first is seen here as the new bytes or a 404.
+    owned_mark(session, user, mark_id, for_share=True)
     attachment = session.get(Attachment, mark_id)
     if attachment is None:
         raise not_found("attachment")
@@ -190,9 +199,7 @@ def download_attachment(
     headers["Content-Length"] = str(length)
     # Set as a header, not media_type=, so Starlette does not append a charset to the stored type.
     headers["Content-Type"] = attachment.content_type
-    return StreamingResponse(
-        runtime.blobs.read_range(attachment.blob_id, start, length), status_code=code, headers=headers
-    )
+    return BlobResponse(runtime.blobs.open_range(attachment.blob_id, start, length), code, headers)
 
 
 @router.delete(

@@ -7,7 +7,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from app.accounts import ACCOUNT_GONE, lock_account_for_deletion
-from app.deps import BearerDep, CurrentUser, RuntimeDep, SessionDep, read_as_user
+from app.deps import BearerDep, CurrentUser, RuntimeDep, SessionDep, SignedInUser, read_as_user
 from app.models import Attachment, Mark, User
 from app.problems import unauthenticated
 from app.routes.responses import errors
@@ -35,7 +35,7 @@ def update_me(body: UserPatch, user: CurrentUser, session: SessionDep) -> UserOu
 
 
 @router.delete("", name="delete-me", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 503))
-def delete_me(user: CurrentUser, session: SessionDep, runtime: RuntimeDep) -> Response:
+def delete_me(user: SignedInUser, session: SessionDep, runtime: RuntimeDep) -> Response:
     # After this lock every attachment write of the user has committed (so the next statement sees its
     # blob) or will find the account gone: no file can appear that this deletion does not remove.
     lock_account_for_deletion(session, user.id)

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from app.accounts import hold_account
 from app.auth.tokens import mint
-from app.deps import CurrentUser, SessionDep, utcnow
+from app.deps import CurrentUser, SessionDep, SignedInUser, utcnow
 from app.models import Token, TokenKind
 from app.problems import not_found
 from app.routes.responses import errors
@@ -59,7 +60,10 @@ def list_tokens(user: CurrentUser, session: SessionDep) -> list[TokenOut]:
 @router.delete(
     "/{token_id}", name="revoke", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 404, 422, 503)
 )
-def revoke_token(token_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+def revoke_token(token_id: uuid.UUID, user: SignedInUser, session: SessionDep) -> Response:
+    # The account held (a deletion racing this is a 401), not the caller's own token: two requests each
+    # revoking the other's token (or both their own) would wait for each other's share lock for ever.
+    hold_account(session, user.id)
     # One conditional statement: two revocations racing (or the account's deletion) cannot both succeed,
     # and the loser gets a 404 instead of a failed flush of a row that is gone.
     revoked = session.execute(
