@@ -126,9 +126,7 @@ def test_no_operation_holds_a_connection_while_its_answer_waits_for_the_client(
 def api_process(lattice: WorkerLattice) -> Iterator[LiveStack]:
     """`retrace api` on this worker's planes, with a short pool timeout so a taken pool shows at once."""
     logs = lattice.plane.names.directory / "regression-slow-downloads"
-    settings = lattice.plane.settings(
-        db_pool_timeout_s=POOL_TIMEOUT_S, max_upload_bytes=BIG_ATTACHMENT_BYTES
-    )
+    settings = lattice.plane.settings(db_pool_timeout_s=POOL_TIMEOUT_S, max_upload_bytes=BIG_ATTACHMENT_BYTES)
     with start_live_stack(settings, logs, with_worker=False, timeout_s=START_TIMEOUT_S) as stack:
         yield stack
 
