@@ -44,7 +44,7 @@ class NoStoreForPrivate:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _private(scope["path"]):
+        if scope["type"] != "http" or not private(scope["path"]):
             await self.app(scope, receive, send)
             return
 
@@ -59,7 +59,8 @@ class NoStoreForPrivate:
         await self.app(scope, receive, no_store)
 
 
-def _private(path: str) -> bool:
+def private(path: str) -> bool:
+    """Whether answers on this path are private (the API's, under /v1)."""
     return path.startswith(PRIVATE_PREFIX) or path == PRIVATE_PREFIX.rstrip("/")
 
 

@@ -8,7 +8,9 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from app.http_policy import NO_STORE, private
 from app.problems import PROBLEM_MEDIA_TYPE
+from app.routes.responses import header
 
 TITLE = "Retrace API"
 VERSION = "2.3.0"
@@ -39,11 +41,13 @@ def operation_id(route: APIRoute) -> str:
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     doc = get_openapi(title=TITLE, version=VERSION, routes=app.routes, description=app.description)
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-    for path_item in doc["paths"].values():
+    for path, path_item in doc["paths"].items():
         for operation in path_item.values():
             _bounded_body(operation)
             _problem_json(operation)
             _add_links(operation)
+            if private(path):
+                _no_store(operation)
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     # The problem body is published under its title, the name every error response refers to.
@@ -72,6 +76,15 @@ def _problem_json(operation: dict[str, Any]) -> None:
             }
             if int(status) == 422:
                 response["description"] = "The request does not match the schema (`validation_failed`)"
+
+
+def _no_store(operation: dict[str, Any]) -> None:
+    """Every answer of a private operation says so (app/http_policy.py sends it)."""
+    for response in operation.get("responses", {}).values():
+        response.setdefault("headers", {})["Cache-Control"] = header(
+            "Never stored by a cache: the answer depends on the caller's credentials (or hands one out)",
+            {"const": NO_STORE},
+        )
 
 
 def _add_links(operation: dict[str, Any]) -> None:

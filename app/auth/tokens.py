@@ -90,7 +90,10 @@ def hold_credential(session: Session, secret: str | None, now: datetime) -> User
             col(Token.revoked_at).is_(None),
             or_(col(Token.expires_at).is_(None), col(Token.expires_at) > now),
         )
-        .suffix_with("FOR SHARE OF tokens FOR KEY SHARE OF users")
+        # PostgreSQL locks a row's tables in the order of these clauses: the user first, as DELETE /v1/me
+        # does (its row, then its tokens by cascade). The other order deadlocks with it
+        # (tests/regression/test_writes_racing_account_deletion.py answers 503 then).
+        .suffix_with("FOR KEY SHARE OF users FOR SHARE OF tokens")
     ).first()
     if user is None:
         raise unauthenticated("the token was revoked or has expired, or its account was deleted")
