@@ -12,8 +12,9 @@ route returns, before the first byte of the answer; a download opens its blob be
 longer needs the session while it streams).
 
 Locked reproductions:
-- every operation of the document, driven through the app by hand with a client that has not taken
-  the answer's headers yet: at that moment the app holds no pooled connection and no request slot.
+- every operation of the document, driven through the app by hand with a client that is slow both
+  ways: while the app waits for the second part of a body, and while the answer's headers wait for
+  the client to take them, the app holds no pooled connection and no request slot.
   Checked: on the code before the fix every operation on the request's session holds its slot there
   (this case fails, naming them); with the fix none does. An operation added later is swept too.
 - on `retrace api` over a real port: pool + 2 downloads of an 8 MiB attachment whose clients never
@@ -104,21 +105,32 @@ def test_no_operation_holds_a_connection_while_its_answer_waits_for_the_client(
             target, headers, body = _request_for(api, user, document, path, operation)
             if body:
                 headers["Content-Length"] = str(len(body))
+            # A body comes in two parts, the app waiting for the second: a client slow to send.
+            parts = [body[:1], body[1:]] if body else [body]
             driven = anyio.run(
-                partial(drive, app, method, target, headers, body_parts=[body], at_response_start=held)
+                partial(
+                    drive,
+                    app,
+                    method,
+                    target,
+                    headers,
+                    body_parts=parts,
+                    between_parts=held,
+                    at_response_start=held,
+                )
             )
             name = f"{method} {path}"
             answered[name] = driven.status
             assert driven.raised is None, f"{name}: the app raised {driven.raised!r}"
-            if driven.at_start != (0, 0):
-                holding[name] = driven.at_start
+            for moment, seen in (("body awaited", driven.between), ("answer unread", driven.at_start)):
+                if seen not in (None, (0, 0)):
+                    holding[f"{name}, {moment}"] = seen
     finally:
         runtime.close()
     assert all(status is not None and status < 500 for status in answered.values()), answered
     assert len(answered) >= 17, f"only {len(answered)} operations swept: {sorted(answered)}"
     assert not holding, (
-        "(connections checked out, request slots borrowed) while the answer's headers wait for the "
-        f"client: {holding}"
+        f"(connections checked out, request slots borrowed) while waiting for the client: {holding}"
     )
 
 
