@@ -1,7 +1,7 @@
-"""The containers tier: image fallback, records, status/down, and reaping a SIGKILLed run's containers
-by label. The fallback and the removal races (a reap meeting another run's sweep) are proven against
-stand-ins everywhere; the rest needs a real engine and the local images (`nox -s containers -- setup`)
-and is skipped without them."""
+"""The containers tier: image fallback, records, status/down, testcontainers starting the containers,
+Ryuk's decision, and reaping a SIGKILLed run's containers by label. The fallback and the removal races
+(a reap meeting another run's sweep) are proven against stand-ins everywhere; the rest needs a real
+engine and the local images (`nox -s containers -- setup`) and is skipped without them."""
 
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ import docker.errors
 import pytest
 
 from tools.lattice.config import LOCAL_POSTGRES_IMAGE, LOCAL_REDIS_IMAGE, LatticeSettings, fast_temp_root
-from tools.lattice.services import ServiceUnavailable, labels, start_services, tiers
+from tools.lattice.services import ServiceUnavailable, labels, ryuk, start_services, tiers
 from tools.lattice.services import containers as ctr
 from tools.lattice.services.engine import client, engine_missing
+from tools.lattice.services.images import Image, Images
 from tools.lattice.services.labels import LABEL_SET, sweep_orphans
 from tools.lattice.services.registry import ContainerRecord, RunRecord, list_runs, remove_run, write_run
 from tools.lattice.services.state import open_state_dir
@@ -238,13 +239,23 @@ def _set_id(owner: subprocess.Popen[str], state_dir: Path) -> str:
 
 
 def test_container_set_serves_is_recorded_and_leaves_nothing(engine_settings: LatticeSettings) -> None:
+    from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID
+
     service_set = start_services("containers", settings=engine_settings)
     try:
         assert service_set.provider == "containers"
         _use(service_set)
         [record] = [r for r in list_runs(open_state_dir(engine_settings.state_dir)) if r.id == service_set.id]
         assert {c.name for c in record.containers} == {"postgres", "redis"}
-        assert len(_containers_of(engine_settings, service_set.id)) == 2
+        started = _containers_of(engine_settings, service_set.id)
+        assert len(started) == 2
+        # testcontainers made them (its session label, this process's session) and ours are on them too.
+        assert {c.labels.get(LABEL_SESSION_ID) for c in started} == {SESSION_ID}
+        assert {c.labels[labels.LABEL_ROLE] for c in started} == {"postgres", "redis"}
+        # Published on loopback only: the servers trust every connection.
+        for container in started:
+            [binding] = next(iter(container.ports.values()))
+            assert binding["HostIp"] == "127.0.0.1"
     finally:
         service_set.stop()
     assert _containers_of(engine_settings, service_set.id) == []
@@ -319,3 +330,123 @@ def test_concurrent_sweeps_of_the_same_orphans_all_succeed(
     assert outcomes == [[set_id]] * 3
     assert _containers_of(engine_settings, set_id) == []
     remove_run(open_state_dir(state_dir), set_id)
+
+
+# --- testcontainers' modules and Ryuk, on the real engine --------------------------------------
+
+
+def test_an_image_that_is_no_local_build_goes_through_the_testcontainers_module(
+    engine_settings: LatticeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Redis through RedisContainer and its ping wait, as an official image would; the local redis
+    # image suits it (redis-server on PATH). PostgresContainer's wait runs psql inside the container,
+    # which only an official-style image has: that path cannot run on this engine (no registry).
+    from testcontainers.community.redis import RedisContainer
+
+    chosen: list[type] = []
+    original = ctr_specs().container_for
+
+    def spying(image: Image, role: str, set_id: str, settings: LatticeSettings) -> Any:
+        made = original(image, role, set_id, settings)
+        chosen.append(type(made))
+        return made
+
+    monkeypatch.setattr(ctr_specs(), "container_for", spying)
+    monkeypatch.setattr(
+        ctr,
+        "resolve",
+        lambda engine, settings: Images(Image(LOCAL_POSTGRES_IMAGE, True), Image(LOCAL_REDIS_IMAGE, False)),
+    )
+    with start_services("containers", settings=engine_settings, announce=lambda _: None) as service_set:
+        _use(service_set)
+    assert issubclass(chosen[1], RedisContainer)
+    assert not issubclass(chosen[0], RedisContainer)
+    assert _containers_of(engine_settings, service_set.id) == []
+
+
+def ctr_specs() -> Any:
+    from tools.lattice.services import container_specs
+
+    return container_specs
+
+
+@pytest.fixture
+def ryuk_undecided(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Ryuk decided afresh, and this process's testcontainers settings restored after."""
+    from testcontainers.core.config import testcontainers_config
+
+    monkeypatch.delenv(ryuk.DISABLE, raising=False)
+    monkeypatch.setattr(testcontainers_config, "_ryuk_disabled", None)
+    ryuk.forget()
+    yield
+    ryuk.forget()
+
+
+@pytest.mark.usefixtures("ryuk_undecided")
+def test_without_the_ryuk_image_ryuk_is_off_said_once(
+    engine_settings: LatticeSettings,
+) -> None:
+    from testcontainers.core.config import testcontainers_config
+
+    lines: list[str] = []
+    for _ in range(2):
+        with start_services("containers", settings=engine_settings, announce=lines.append) as service_set:
+            _use(service_set)
+    ryuk_lines = [line for line in lines if "Ryuk" in line]
+    assert ryuk_lines == [
+        f"lattice: containers: Ryuk off ({testcontainers_config.ryuk_image} not on the engine, "
+        "TESTCONTAINERS_RYUK_DISABLED=true); a killed run's containers are swept by label at the next start"
+    ]
+    assert os.environ[ryuk.DISABLE] == "true"
+    assert testcontainers_config.ryuk_disabled
+
+
+@pytest.mark.usefixtures("ryuk_undecided")
+def test_with_the_ryuk_image_on_the_engine_ryuk_is_on(
+    engine_settings: LatticeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The decision only: no Ryuk image exists here to run (any present image stands in for it).
+    from testcontainers.core.config import testcontainers_config
+
+    monkeypatch.setattr(testcontainers_config, "ryuk_image", LOCAL_REDIS_IMAGE)
+    engine = client(engine_settings.docker_host)
+    try:
+        on, line = ryuk.decide(engine)
+    finally:
+        engine.close()
+    assert on
+    assert line == f"lattice: containers: Ryuk on ({LOCAL_REDIS_IMAGE}) reaps a killed run's containers"
+
+
+@pytest.mark.usefixtures("ryuk_undecided")
+def test_a_ryuk_that_does_not_answer_is_removed_and_ryuk_turned_off(
+    engine_settings: LatticeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # testcontainers-python #1093: a Ryuk it started but could not connect to stays behind under the
+    # session's name, and every later start in the process fails with 409 on that name.
+    from testcontainers.core.config import testcontainers_config
+    from testcontainers.core.container import Reaper
+    from testcontainers.core.labels import SESSION_ID
+
+    name = f"testcontainers-ryuk-{SESSION_ID}"
+    engine = client(engine_settings.docker_host)
+    try:
+        engine.containers.run(LOCAL_REDIS_IMAGE, detach=True, name=name)
+
+        def unreachable() -> Reaper:
+            raise ConnectionRefusedError(111, "Connection refused")
+
+        monkeypatch.setattr(testcontainers_config, "ryuk_image", LOCAL_REDIS_IMAGE)  # "present"
+        monkeypatch.setattr(Reaper, "get_instance", unreachable)
+        lines: list[str] = []
+        assert ryuk.prepare(engine, engine_settings.docker_host, lines.append) is False
+        assert engine.containers.list(all=True, filters={"name": name}) == []
+        assert testcontainers_config.ryuk_disabled
+        assert lines == [
+            "lattice: containers: Ryuk off (it did not answer: ConnectionRefusedError: Connection refused); "
+            "a killed run's containers are swept by label at the next start"
+        ]
+    finally:
+        for leftover in engine.containers.list(all=True, filters={"name": name}):
+            leftover.remove(force=True)
+        engine.close()

@@ -20,6 +20,9 @@ OFFICIAL_POSTGRES_IMAGE = "postgres:17-alpine"
 OFFICIAL_REDIS_IMAGE = "redis:7-alpine"
 LOCAL_POSTGRES_IMAGE = "retrace-lattice/postgres:latest"
 LOCAL_REDIS_IMAGE = "retrace-lattice/redis:latest"
+# Every image `containers setup` builds carries this label (its recipe's digest): it tells the tier an
+# image has no shell, psql or entrypoint, so testcontainers' PostgreSQL module cannot wait on it.
+RECIPE_LABEL = "retrace.lattice.recipe"
 DEFAULT_DOCKER_SOCKET = Path("/var/run/docker.sock")
 
 TMPFS = Path("/dev/shm")  # noqa: S108 (a parent dir only; what goes in it is created private)

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import LOCAL_POSTGRES_IMAGE, LOCAL_REDIS_IMAGE
+from ..config import LOCAL_POSTGRES_IMAGE, LOCAL_REDIS_IMAGE, RECIPE_LABEL
 from ..services.engine import root_cause
 from ..services.state import StateDir
 from . import recipes
 from .errors import SetupError
 
-RECIPE_LABEL = "retrace.lattice.recipe"
 _SOURCES = (Path(recipes.__file__), Path(__file__).with_name("rootfs.py"))
 
 

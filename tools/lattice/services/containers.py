@@ -1,8 +1,10 @@
-"""The containers tier: PostgreSQL and Redis containers on a Docker engine, driven with the Docker SDK.
+"""The containers tier: PostgreSQL and Redis containers on a Docker engine, through testcontainers.
 
-Not testcontainers: its Ryuk reaper is one more image to pull (impossible without a registry), its
-wait strategies differ per image, and the lattice already records, labels and reaps what it starts.
-Every container carries labels (see `labels`) and the set a run record, like embedded sets.
+testcontainers starts them and waits until they answer (`container_specs` says with which of its
+classes); Ryuk, its reaper, runs where its image is on the engine (see `ryuk`). On top of that every
+container carries the lattice's labels and the set a run record, so `services status/down/reap`
+work and any later start sweeps a dead owner's containers: testcontainers keeps no record of a set,
+and without Ryuk nothing of its own reaps.
 """
 
 from __future__ import annotations
@@ -10,34 +12,21 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from typing import Any
-
-import psycopg
-import redis
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 from ..config import LatticeSettings
-from . import lifecycle, process, registry
-from .base import ServiceSet, ServiceUnavailable
-from .engine import DECISION_BUDGET, client, engine_missing, published_host, root_cause
+from . import lifecycle, process, registry, ryuk
+from .base import Announce, ServiceSet, ServiceUnavailable, announce_to_stderr
+from .engine import DECISION_BUDGET, client, engine_missing, root_cause
 from .images import Images, ImagesMissing, resolve
-from .labels import labels_for, remove_set, sweep_orphans
+from .labels import remove_set, sweep_orphans
 from .state import open_state_dir
 
-__all__ = ["DECISION_BUDGET", "ImagesUnavailable", "engine_missing", "start_containers"]
+if TYPE_CHECKING:
+    from testcontainers.core.container import DockerContainer
 
-READY_TIMEOUT = 60.0  # the official postgres image runs initdb at every start
-# The same commands suit the official images (their entrypoints pass them through) and the local
-# ones built by `containers setup` (binaries on PATH, PGDATA set, data dir initialised in the image).
-POSTGRES_COMMAND = [
-    "postgres",
-    *("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"),
-    *("-c", "listen_addresses=*"),
-]
-REDIS_COMMAND = [
-    "redis-server",
-    *("--save", "", "--appendonly", "no", "--databases", "64", "--protected-mode", "no"),
-]
-POSTGRES_ENV = {"POSTGRES_HOST_AUTH_METHOD": "trust"}  # the official image refuses to start without it
+__all__ = ["DECISION_BUDGET", "ImagesUnavailable", "engine_missing", "start_containers"]
 
 
 class ImagesUnavailable(ServiceUnavailable):
@@ -48,76 +37,6 @@ class ImagesUnavailable(ServiceUnavailable):
         self.reason = reason
 
 
-def _published_port(container: Any, port: int) -> int:
-    container.reload()
-    bindings = container.ports.get(f"{port}/tcp") or []
-    if not bindings:
-        raise ServiceUnavailable(f"lattice: container {container.name} published no port for {port}")
-    return int(bindings[0]["HostPort"])
-
-
-def _run(engine: Any, image: str, command: list[str], port: int, set_id: str, role: str, local: bool) -> Any:
-    return engine.containers.run(
-        image,
-        command,
-        detach=True,
-        name=f"retrace-lattice-{set_id}-{role}",
-        labels=labels_for(set_id, role),
-        environment=POSTGRES_ENV if role == "postgres" else {},
-        ports={f"{port}/tcp": ("127.0.0.1", None) if local else None},
-        shm_size="256m" if role == "postgres" else None,
-    )
-
-
-def _postgres_answers(url: str) -> bool:
-    try:
-        with psycopg.connect(url, connect_timeout=2, autocommit=True) as conn:
-            conn.execute("select 1")
-    except psycopg.OperationalError:
-        return False
-    return True
-
-
-def _redis_answers(url: str) -> bool:
-    client_ = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
-    try:
-        return bool(client_.ping())
-    except redis.RedisError:
-        return False
-    finally:
-        client_.close()
-
-
-def _logs_tail(container: Any, lines: int = 3) -> str:
-    try:
-        text = container.logs(tail=lines).decode(errors="replace").strip()
-    except Exception as exc:  # the container may be gone already
-        return f"(no logs: {root_cause(exc)})"
-    return " | ".join(text.splitlines()) or "(empty log)"
-
-
-def _wait_ready(checks: list[tuple[Any, str, Any]], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    pending = list(checks)
-    while pending:
-        for check in list(pending):
-            container, url, answers = check
-            if answers(url):
-                pending.remove(check)
-                continue
-            container.reload()
-            if container.status in ("exited", "dead"):
-                raise ServiceUnavailable(
-                    f"lattice: container {container.name} ({container.image.tags or container.image.id}) "
-                    f"exited while starting: {_logs_tail(container)}"
-                )
-        if pending and time.monotonic() > deadline:
-            names = ", ".join(f"{c.name}: {_logs_tail(c)}" for c, _, _ in pending)
-            raise ServiceUnavailable(f"lattice: containers did not answer within {timeout:.0f}s: {names}")
-        if pending:
-            time.sleep(0.05)
-
-
 def _images(engine: Any, settings: LatticeSettings) -> Images:
     try:
         return resolve(engine, settings)
@@ -125,7 +44,7 @@ def _images(engine: Any, settings: LatticeSettings) -> Images:
         raise ImagesUnavailable(str(exc)) from None
 
 
-def start_containers(settings: LatticeSettings) -> ServiceSet:
+def start_containers(settings: LatticeSettings, announce: Announce = announce_to_stderr) -> ServiceSet:
     reason = engine_missing(settings)
     if reason is not None:
         raise ServiceUnavailable(
@@ -136,16 +55,24 @@ def start_containers(settings: LatticeSettings) -> ServiceSet:
     try:
         images = _images(engine, settings)
         sweep_orphans(settings.docker_host)
-        return _start(engine, images, settings)
+        ryuk.prepare(engine, settings.docker_host, announce)
+        return _start(images, settings)
     except ServiceUnavailable:
         raise
-    except Exception as exc:  # docker.errors.* and requests' errors: one line, no traceback
+    except Exception as exc:  # docker.errors.*, requests' and testcontainers' errors: one line
         raise ServiceUnavailable(f"lattice: containers failed to start: {root_cause(exc)}") from None
     finally:
         engine.close()
 
 
-def _start(engine: Any, images: Images, settings: LatticeSettings) -> ServiceSet:
+def _close(containers: list[DockerContainer]) -> None:
+    for container in containers:
+        container.get_docker_client().client.close()
+
+
+def _start(images: Images, settings: LatticeSettings) -> ServiceSet:
+    from .container_specs import PORTS, container_for, url
+
     state = open_state_dir(settings.state_dir)
     set_id = f"ctr-{secrets.token_hex(3)}"
     me = os.getpid()
@@ -161,32 +88,35 @@ def _start(engine: Any, images: Images, settings: LatticeSettings) -> ServiceSet
     )
     # Recorded before any container exists, so a crash mid-start still leaves the reaper a trail.
     registry.write_run(state, record)
-    host = published_host(settings)
-    local = host == "127.0.0.1"
+    postgres = container_for(images.postgres, "postgres", set_id, settings)
+    redis_container = container_for(images.redis, "redis", set_id, settings)
     try:
-        postgres = _run(engine, images.postgres, POSTGRES_COMMAND, 5432, set_id, "postgres", local)
-        redis_container = _run(engine, images.redis, REDIS_COMMAND, 6379, set_id, "redis", local)
-        pg_port, redis_port = _published_port(postgres, 5432), _published_port(redis_container, 6379)
+        # Both at once: each start() waits until its server answers. (Ryuk, when on, was created
+        # before this under a lock: its creation is what races between threads.)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="lattice-container") as pool:
+            started = [pool.submit(c.start) for c in (postgres, redis_container)]
+            for future in started:
+                future.result()
         record.containers = [
-            registry.ContainerRecord("postgres", postgres.id, pg_port),
-            registry.ContainerRecord("redis", redis_container.id, redis_port),
+            registry.ContainerRecord(
+                role, c.get_wrapped_container().id or "", c.get_exposed_port(PORTS[role])
+            )
+            for role, c in (("postgres", postgres), ("redis", redis_container))
         ]
         registry.write_run(state, record)
-        database_url = f"postgresql://postgres@{host}:{pg_port}/postgres"
-        redis_url = f"redis://{host}:{redis_port}/0"
-        _wait_ready(
-            [(postgres, database_url, _postgres_answers), (redis_container, redis_url, _redis_answers)],
-            READY_TIMEOUT,
-        )
+        database_url, redis_url = url(postgres, "postgres"), url(redis_container, "redis")
     except BaseException:
         remove_set(set_id, settings.docker_host)
         registry.remove_run(state, set_id)
+        _close([postgres, redis_container])
         raise
 
     def stop() -> None:
+        # By label, not testcontainers' stop(): a removal another run's sweep began is waited for.
         failure = remove_set(set_id, settings.docker_host)
         if failure is None:
             registry.remove_run(state, set_id)
+        _close([postgres, redis_container])
         lifecycle.untrack(set_id)
 
     service_set = ServiceSet(set_id, "containers", database_url, redis_url, stop)

@@ -26,17 +26,23 @@ def root_cause(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:160]
 
 
-def client(docker_host: str | None, timeout: float = 60.0) -> docker.DockerClient:
-    """A client for the engine at `docker_host` (DOCKER_HOST as the settings read it), else the
-    default socket."""
-    import docker
-
+def client_environment(docker_host: str | None) -> dict[str, str]:
+    """The environment `docker.from_env` reads, with DOCKER_HOST as the settings say (None: the
+    default socket)."""
     environment = dict(os.environ)
     if docker_host is not None:
         environment["DOCKER_HOST"] = docker_host
     else:
         environment.pop("DOCKER_HOST", None)
-    return docker.from_env(environment=environment, timeout=timeout)
+    return environment
+
+
+def client(docker_host: str | None, timeout: float = 60.0) -> docker.DockerClient:
+    """A client for the engine at `docker_host` (DOCKER_HOST as the settings read it), else the
+    default socket."""
+    import docker
+
+    return docker.from_env(environment=client_environment(docker_host), timeout=timeout)
 
 
 def published_host(settings: LatticeSettings) -> str:

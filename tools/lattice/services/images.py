@@ -10,6 +10,7 @@ from ..config import (
     LOCAL_REDIS_IMAGE,
     OFFICIAL_POSTGRES_IMAGE,
     OFFICIAL_REDIS_IMAGE,
+    RECIPE_LABEL,
     LatticeSettings,
 )
 from .engine import root_cause
@@ -25,9 +26,17 @@ class ImagesMissing(Exception):
 
 
 @dataclass(frozen=True)
+class Image:
+    name: str
+    # Built by `containers setup` (no shell, psql or entrypoint): started as testcontainers' generic
+    # container; any other image goes through its PostgreSQL or Redis module.
+    local_build: bool
+
+
+@dataclass(frozen=True)
 class Images:
-    postgres: str
-    redis: str
+    postgres: Image
+    redis: Image
 
 
 def _present(engine: Any, name: str) -> bool:
@@ -38,6 +47,11 @@ def _present(engine: Any, name: str) -> bool:
     except docker.errors.ImageNotFound:
         return False
     return True
+
+
+def is_local_build(engine: Any, name: str) -> bool:
+    labels: dict[str, str] = engine.images.get(name).labels or {}
+    return RECIPE_LABEL in labels
 
 
 def _pull(engine: Any, name: str) -> None:
@@ -66,7 +80,9 @@ def _one(engine: Any, configured: str | None, official: str, local: str) -> str:
 
 def resolve(engine: Any, settings: LatticeSettings) -> Images:
     """The images to run (LATTICE_POSTGRES_IMAGE / LATTICE_REDIS_IMAGE, else the defaults)."""
+    postgres = _one(engine, settings.postgres_image, OFFICIAL_POSTGRES_IMAGE, LOCAL_POSTGRES_IMAGE)
+    redis = _one(engine, settings.redis_image, OFFICIAL_REDIS_IMAGE, LOCAL_REDIS_IMAGE)
     return Images(
-        postgres=_one(engine, settings.postgres_image, OFFICIAL_POSTGRES_IMAGE, LOCAL_POSTGRES_IMAGE),
-        redis=_one(engine, settings.redis_image, OFFICIAL_REDIS_IMAGE, LOCAL_REDIS_IMAGE),
+        postgres=Image(postgres, is_local_build(engine, postgres)),
+        redis=Image(redis, is_local_build(engine, redis)),
     )

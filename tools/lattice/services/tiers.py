@@ -65,12 +65,12 @@ def start_services(
     if chosen == "containers":
         if detach:
             raise ServiceUnavailable("lattice: --detach works with the embedded and external providers only")
-        return start_containers(settings)
+        return start_containers(settings, announce)
     if chosen is None:
         reason = engine_missing(settings)
         if reason is None and not detach:
             try:
-                return start_containers(settings)
+                return start_containers(settings, announce)
             except ImagesUnavailable as exc:
                 # Detected, not asked for: a missing image is a reason to move on, said once.
                 announce(f"lattice: containers tier skipped: {exc.reason}; using the embedded tier")
