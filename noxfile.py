@@ -78,7 +78,7 @@ def _pytest(session: nox.Session, suite: str, paths: list[str], *extra: str) -> 
 
 @nox.session(tags=["ci", "default"])
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format check), mypy, and the CI workflow against its schema."""
+    """ruff (lint + format check), mypy, the CI workflow against its schema, `docker compose config`."""
     _install(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
@@ -86,6 +86,12 @@ def lint(session: nox.Session) -> None:
     session.run(
         "check-jsonschema", "--builtin-schema", "vendor.github-workflows", ".github/workflows/lattice.yml"
     )
+    # docker-compose.dev.yml as Docker Compose v2 reads it (interpolation, schema), no engine needed.
+    compose = session.run(
+        "python", "-c", "from tools.lattice.services.compose import binary; print(binary())", silent=True
+    )
+    assert isinstance(compose, str)
+    session.run(compose.strip(), "-f", "docker-compose.dev.yml", "config", "--quiet", external=True)
 
 
 @nox.session(tags=["ci", "default"])

@@ -15,6 +15,7 @@ import pytest
 
 from tools.lattice.cli import main
 from tools.lattice.config import LatticeSettings, fast_temp_root
+from tools.lattice.services.base import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,8 +31,15 @@ def state_dir() -> Iterator[Path]:
 
 @pytest.fixture
 def settings(state_dir: Path) -> LatticeSettings:
+    # Compose ports nothing listens on: a developer's docker-compose.dev.yml set must not be detected.
     return LatticeSettings(
-        state_dir=state_dir, provider=None, database_url=None, redis_url=None, docker_host=None
+        state_dir=state_dir,
+        provider=None,
+        database_url=None,
+        redis_url=None,
+        docker_host=None,
+        compose_postgres_port=free_port(),
+        compose_redis_port=free_port(),
     )
 
 
@@ -40,6 +48,8 @@ def cli_env(state_dir: Path) -> dict[str, str]:
     """Environment for `python -m tools.lattice` subprocesses: no inherited LATTICE_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LATTICE_") and k != "DOCKER_HOST"}
     env["LATTICE_STATE_DIR"] = str(state_dir)
+    env["LATTICE_COMPOSE_POSTGRES_PORT"] = str(free_port())  # see `settings`
+    env["LATTICE_COMPOSE_REDIS_PORT"] = str(free_port())
     return env
 
 

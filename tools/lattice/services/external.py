@@ -43,7 +43,10 @@ def start_external(settings: LatticeSettings) -> ServiceSet:
         if not value
     ]
     if missing:
-        raise ServiceUnavailable(f"lattice: external provider needs {' and '.join(missing)} set (both URLs)")
+        raise ServiceUnavailable(
+            f"lattice: external provider needs {' and '.join(missing)} set (both URLs), "
+            "or docker-compose.dev.yml's set up (docker compose -f docker-compose.dev.yml up -d --wait)"
+        )
     assert settings.database_url is not None
     assert settings.redis_url is not None
     database_url = _libpq_form(settings.database_url)

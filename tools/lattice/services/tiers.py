@@ -1,11 +1,12 @@
-"""Which provider serves a run: forced by LATTICE_PROVIDER, else external → containers → embedded."""
+"""Which provider serves a run: forced by LATTICE_PROVIDER, else external (the URLs, or
+docker-compose.dev.yml's set when it is up) → containers → embedded."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from ..config import PROVIDERS, LatticeConfigError, LatticeSettings, load_settings
-from . import registry
+from . import compose, registry
 from .base import Announce, ServiceSet, ServiceUnavailable, announce_to_stderr
 from .containers import ImagesUnavailable, engine_missing, start_containers
 from .embedded import start_embedded
@@ -60,6 +61,19 @@ def start_services(
     if removed:
         announce(f"lattice: reaped {len(removed)} abandoned set(s): {', '.join(r.id for r in removed)}")
 
+    if chosen in ("external", None) and not configured(settings):
+        found = compose.urls(settings)
+        if found is not None:
+            try:
+                service_set = start_external(compose.with_compose_urls(settings, found))
+            except ServiceUnavailable as exc:
+                if chosen == "external":
+                    raise
+                announce(f"lattice: {compose.COMPOSE_FILE}'s set skipped: {exc}")
+            else:
+                where = f"{compose.HOST}:{settings.compose_postgres_port}, :{settings.compose_redis_port}"
+                announce(f"lattice: external provider: {compose.COMPOSE_FILE}'s servers ({where})")
+                return service_set
     if chosen == "external" or (chosen is None and configured(settings)):
         return start_external(settings)
     if chosen == "containers":
