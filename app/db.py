@@ -18,6 +18,19 @@ def _options(settings: Settings) -> str:
     return f"-c search_path={settings.db_schema} -c statement_timeout={settings.db_statement_timeout_ms}"
 
 
+def _connect_args(settings: Settings, options: str) -> dict[str, object]:
+    """libpq's parameters: the timeouts that bound a silent network, on the client's side of it."""
+    return {
+        "options": options,
+        "connect_timeout": settings.db_connect_timeout_s,
+        "tcp_user_timeout": settings.db_tcp_user_timeout_ms,
+        "keepalives": 1,
+        "keepalives_idle": settings.tcp_keepalive_idle_s,
+        "keepalives_interval": settings.tcp_keepalive_interval_s,
+        "keepalives_count": settings.tcp_keepalive_count,
+    }
+
+
 def make_engine(settings: Settings) -> Engine:
     """An engine whose every connection starts on the configured schema.
 
@@ -30,7 +43,7 @@ def make_engine(settings: Settings) -> Engine:
         max_overflow=settings.db_pool_size,
         # No pre-ping (a round trip per checkout): app/liveness.py empties the pool on a lost connection.
         pool_timeout=settings.db_pool_timeout_s,
-        connect_args={"options": _options(settings), "connect_timeout": settings.db_connect_timeout_s},
+        connect_args=_connect_args(settings, _options(settings)),
         hide_parameters=True,
     )
     invalidate_pool_on_connection_loss(engine)
@@ -55,7 +68,7 @@ def make_worker_engine(settings: Settings) -> Engine:
         pool_size=settings.worker_threads,
         max_overflow=settings.worker_threads,
         pool_timeout=settings.db_pool_timeout_s,
-        connect_args={"options": options, "connect_timeout": settings.db_connect_timeout_s},
+        connect_args=_connect_args(settings, options),
         hide_parameters=True,
     )
     invalidate_pool_on_connection_loss(engine)

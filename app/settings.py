@@ -56,16 +56,32 @@ class Settings(BaseSettings):
     # second of finished jobs, which stay `processing`/`pending` and are sent again by the requeue loop.
     # The API's connections always commit synchronously: a 201 is durable.
     worker_synchronous_commit: bool = Field(default=False)
-    # Bounds how long a request may wait on a sick dependency before it gets a problem answer.
+    # Bounds how long a request may wait on a sick dependency before it gets a problem answer (the
+    # table "Timeouts" in docs/api.md adds them up). The statement timeout is the server's: it bounds a
+    # slow query, not a silent network, where the server never sees the query or its answer never comes.
     db_statement_timeout_ms: int = Field(default=5000, ge=0)
     db_connect_timeout_s: int = Field(default=3, ge=1)
+    # For the silent network: a connection whose sent bytes stay unacknowledged this long is closed by
+    # the kernel (libpq's `tcp_user_timeout`), so a query sent into a partition fails in 5 s instead of
+    # waiting out TCP's retransmissions (about 15 minutes). 0 leaves it to the kernel.
+    db_tcp_user_timeout_ms: int = Field(default=5000, ge=0)
+    # TCP keepalives on every PostgreSQL and Redis connection: an idle pooled connection to a peer that
+    # vanished is found dead after idle + interval x count seconds (25 s), not after the kernel's 2 hours.
+    tcp_keepalive_idle_s: int = Field(default=10, ge=1)
+    tcp_keepalive_interval_s: int = Field(default=5, ge=1)
+    tcp_keepalive_count: int = Field(default=3, ge=1)
     # Requests that use the database at once; each holds one pooled connection for its whole life. The
     # pool has as many again in overflow for the in-process worker, the outbox and the health check.
     db_pool_size: int = Field(default=10, ge=1)
     # How long a request may queue for one of those slots when the service is busy: a burst is answered
     # slower, not with 503 (a dead database fails at connect, within db_connect_timeout_s, not here).
     db_pool_timeout_s: float = Field(default=30.0, gt=0)
+    # Every Redis connection (the API's enqueue and health check, the worker's broker): connecting, and
+    # waiting for any one reply, each at most this long; a command is tried once (no client retries).
     redis_timeout_s: float = Field(default=3.0, gt=0)
+    # A pooled Redis connection idle this long is PINGed before it is used (within redis_timeout_s), so
+    # a connection left half-open by a partition fails there, not in the middle of a command. 0 = never.
+    redis_health_check_interval_s: int = Field(default=15, ge=0)
     # Dramatiq's Redis broker: a worker process silent this long counts as dead, and a maintenance pass
     # (run on `broker_maintenance_chance` broker commands out of a million) requeues its unacked messages.
     # The worker's requeue loop: how often it looks for ingestions whose message never reached the broker

@@ -6,12 +6,16 @@ lets every app (and every test worker) own a broker, a Redis namespace and a que
 
 from __future__ import annotations
 
+import socket
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
+import redis
 from dramatiq.brokers.redis import RedisBroker
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import Engine
 
 from app.blobs import BlobStore
@@ -22,14 +26,33 @@ QUEUE = "mark_ingestion"
 ACTOR = "ingest_mark"
 
 
-def make_broker(settings: Settings) -> RedisBroker:
+def redis_pool(settings: Settings) -> redis.ConnectionPool:
+    """The pool every Redis connection of the service comes from, with the timeouts of its settings.
+
+    Built here, not by Dramatiq: given a URL, RedisBroker builds its pool from the URL alone and drops
+    the socket options passed beside it, so the connections waited on redis-py's defaults.
+    """
     if settings.redis_url is None:
         raise ValueError("RETRACE_REDIS_URL is not set")
-    return RedisBroker(  # type: ignore[no-untyped-call]
-        url=settings.redis_url,
-        namespace=settings.redis_namespace,
+    return redis.ConnectionPool.from_url(
+        settings.redis_url,
         socket_timeout=settings.redis_timeout_s,
         socket_connect_timeout=settings.redis_timeout_s,
+        socket_keepalive=True,
+        socket_keepalive_options={
+            socket.TCP_KEEPIDLE: settings.tcp_keepalive_idle_s,
+            socket.TCP_KEEPINTVL: settings.tcp_keepalive_interval_s,
+            socket.TCP_KEEPCNT: settings.tcp_keepalive_count,
+        },
+        health_check_interval=settings.redis_health_check_interval_s,
+        retry=Retry(NoBackoff(), 0),  # tried once: the caller's bound is one redis_timeout_s
+    )
+
+
+def make_broker(settings: Settings) -> RedisBroker:
+    return RedisBroker(  # type: ignore[no-untyped-call]
+        connection_pool=redis_pool(settings),
+        namespace=settings.redis_namespace,
         heartbeat_timeout=settings.broker_heartbeat_timeout_ms,
         maintenance_chance=settings.broker_maintenance_chance,
     )

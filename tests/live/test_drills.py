@@ -19,11 +19,9 @@ The only time bound asserted is the client's timeout (DOWN_TIMEOUT_S): an answer
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,7 +38,8 @@ from tests.integration.flows import (
     unique_email,
     wait_for_ingestion,
 )
-from tools.lattice.accounts import Mailbox, SignedInUser, sign_in
+from tests.live.drills import ready, signed_in, timed, until
+from tools.lattice.accounts import SignedInUser
 from tools.lattice.livefixtures import drill_stack
 from tools.lattice.services import ServiceSet, start_services
 
@@ -57,45 +56,6 @@ def services() -> Iterator[ServiceSet]:
     with start_services(provider="embedded") as owned:
         assert owned.control is not None
         yield owned
-
-
-@pytest.fixture
-def drill_log(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
-    """Figures of this drill, printed and written to <logs>/drills/<name>.json at the end."""
-    figures: dict[str, Any] = {}
-    yield figures
-    name = request.node.name
-    path = Path(request.config.getoption("--lattice-logs")) / "drills" / f"{name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(figures, indent=1, default=str) + "\n")
-    print(f"drill {name}: {json.dumps(figures, default=str)}")
-
-
-def _mailbox(settings: Settings) -> Mailbox:
-    return Mailbox(Path(settings.mailer.removeprefix("maildir:")))
-
-
-def _timed(call: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
-    started = time.monotonic()
-    response = call()
-    return response, round(time.monotonic() - started, 3)
-
-
-def _until(predicate: Callable[[], bool], timeout_s: float, what: str) -> float:
-    """Poll until `predicate()`; returns the seconds it took."""
-    started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > timeout_s:
-            raise AssertionError(f"{what} not within {timeout_s}s")
-        time.sleep(0.05)
-    return round(time.monotonic() - started, 3)
-
-
-def _ready(client: httpx.Client) -> bool:
-    try:
-        return client.get("/readyz").status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def _ingestion_row(settings: Settings, mark_id: str) -> tuple[str, int, int]:
@@ -115,10 +75,6 @@ def _queue_size(settings: Settings) -> int:
         broker.close()
 
 
-def _signed_in(settings: Settings, client: httpx.Client) -> SignedInUser:
-    return sign_in(client, _mailbox(settings), unique_email("drill"))
-
-
 # ---- the worker process dies with a message in hand
 
 
@@ -134,7 +90,7 @@ def test_killed_worker_message_is_redelivered_and_ingested_once(
         db_statement_timeout_ms=0,  # the worker must wait on our lock, however long the drill takes
     ) as (stack, settings):
         client = httpx.Client(base_url=stack.base_url, timeout=DOWN_TIMEOUT_S)
-        person = _signed_in(settings, client)
+        person = signed_in(settings, client)
         mark = create_mark(client, person.headers, url="https://Example.org/drill", note="one two three")
         assert _ingestion_row(settings, mark["id"]) == ("pending", 1, 0)
 
@@ -142,7 +98,7 @@ def test_killed_worker_message_is_redelivered_and_ingested_once(
         with psycopg.connect(settings.database_url or "") as blocker:
             blocker.execute("LOCK TABLE marks IN ACCESS EXCLUSIVE MODE")
             worker = stack.start_worker()
-            drill_log["claimed_after_s"] = _until(
+            drill_log["claimed_after_s"] = until(
                 lambda: _ingestion_row(settings, mark["id"])[0] == "processing",
                 RECOVERY_TIMEOUT_S,
                 "the worker claiming the message",
@@ -165,7 +121,7 @@ def test_killed_worker_message_is_redelivered_and_ingested_once(
             "word_count": 3,
             "title": "example.org",
         }
-        _until(lambda: _queue_size(settings) == 0, RECOVERY_TIMEOUT_S, "the queue draining")
+        until(lambda: _queue_size(settings) == 0, RECOVERY_TIMEOUT_S, "the queue draining")
         # Nothing doubled: the success stands as it was first written.
         assert get_mark(client, person.headers, mark["id"])["ingestion"] == ingestion
         client.close()
@@ -180,9 +136,7 @@ def _baseline(client: httpx.Client, person: SignedInUser) -> None:
 
 
 def _recovers(client: httpx.Client, person: SignedInUser, drill_log: dict[str, Any]) -> Json:
-    drill_log["ready_again_after_restart_s"] = _until(
-        lambda: _ready(client), RECOVERY_TIMEOUT_S, "/readyz 200"
-    )
+    drill_log["ready_again_after_restart_s"] = until(lambda: ready(client), RECOVERY_TIMEOUT_S, "/readyz 200")
     started = time.monotonic()
     mark = create_mark(client, person.headers, url="https://example.net/after", note="after the fault")
     done = wait_for_ingestion(client, person.headers, mark["id"], timeout_s=RECOVERY_TIMEOUT_S)
@@ -195,20 +149,20 @@ def test_redis_down_then_back(services: ServiceSet, drill_log: dict[str, Any]) -
     assert services.control is not None
     with drill_stack(services) as (stack, settings):
         client = httpx.Client(base_url=stack.base_url, timeout=DOWN_TIMEOUT_S)
-        person = _signed_in(settings, client)
+        person = signed_in(settings, client)
         _baseline(client, person)
 
         services.control.stop_server("redis")
         answers: dict[str, float] = {}
-        response, answers["readyz"] = _timed(lambda: client.get("/readyz"))
+        response, answers["readyz"] = timed(lambda: client.get("/readyz"))
         assert_problem(response, 503, "not_ready")
-        response, answers["healthz"] = _timed(lambda: client.get("/healthz"))
+        response, answers["healthz"] = timed(lambda: client.get("/healthz"))
         assert response.status_code == 200
-        response, answers["get_me"] = _timed(lambda: client.get("/v1/me", headers=person.headers))
+        response, answers["get_me"] = timed(lambda: client.get("/v1/me", headers=person.headers))
         assert response.status_code == 200, "reading needs no Redis"
-        response, answers["list_marks"] = _timed(lambda: client.get("/v1/marks", headers=person.headers))
+        response, answers["list_marks"] = timed(lambda: client.get("/v1/marks", headers=person.headers))
         assert response.status_code == 200
-        response, answers["create_mark"] = _timed(
+        response, answers["create_mark"] = timed(
             lambda: client.post("/v1/marks", json={"note": "while redis is down"}, headers=person.headers)
         )
         assert response.status_code == 201, "a mark is saved even while its message cannot be sent"
@@ -237,14 +191,14 @@ def test_postgres_down_then_back(services: ServiceSet, drill_log: dict[str, Any]
     assert services.control is not None
     with drill_stack(services) as (stack, settings):
         client = httpx.Client(base_url=stack.base_url, timeout=DOWN_TIMEOUT_S)
-        person = _signed_in(settings, client)
+        person = signed_in(settings, client)
         _baseline(client, person)
 
         services.control.stop_server("postgres")
         answers: dict[str, float] = {}
-        response, answers["readyz"] = _timed(lambda: client.get("/readyz"))
+        response, answers["readyz"] = timed(lambda: client.get("/readyz"))
         assert_problem(response, 503, "not_ready")
-        response, answers["healthz"] = _timed(lambda: client.get("/healthz"))
+        response, answers["healthz"] = timed(lambda: client.get("/healthz"))
         assert response.status_code == 200
         calls: dict[str, Callable[[], httpx.Response]] = {
             "get_me": lambda: client.get("/v1/me", headers=person.headers),
@@ -253,7 +207,7 @@ def test_postgres_down_then_back(services: ServiceSet, drill_log: dict[str, Any]
             "request_code": lambda: client.post("/v1/auth/otp", json={"email": unique_email("down")}),
         }
         for name, call in calls.items():
-            response, answers[name] = _timed(call)
+            response, answers[name] = timed(call)
             assert_problem(response, 503, "service_unavailable")
         drill_log["answers_while_down_s"] = answers
 
@@ -275,24 +229,24 @@ def test_statement_timeout_turns_a_blocked_request_into_503(
 ) -> None:
     with drill_stack(services, db_statement_timeout_ms=300) as (stack, settings):
         client = httpx.Client(base_url=stack.base_url, timeout=DOWN_TIMEOUT_S)
-        person = _signed_in(settings, client)
+        person = signed_in(settings, client)
         create_mark(client, person.headers, note="exists")
 
         answers: dict[str, float] = {}
         with psycopg.connect(settings.database_url or "") as blocker:
             blocker.execute("LOCK TABLE marks IN ACCESS EXCLUSIVE MODE")
-            response, answers["list_marks"] = _timed(lambda: client.get("/v1/marks", headers=person.headers))
+            response, answers["list_marks"] = timed(lambda: client.get("/v1/marks", headers=person.headers))
             assert_problem(response, 503, "service_unavailable")
-            response, answers["create_mark"] = _timed(
+            response, answers["create_mark"] = timed(
                 lambda: client.post("/v1/marks", json={"note": "blocked"}, headers=person.headers)
             )
             assert_problem(response, 503, "service_unavailable")
-            response, answers["get_me"] = _timed(lambda: client.get("/v1/me", headers=person.headers))
+            response, answers["get_me"] = timed(lambda: client.get("/v1/me", headers=person.headers))
             assert response.status_code == 200, "requests that do not touch marks are not blocked"
             blocker.rollback()
         drill_log["answers_while_locked_s"] = answers
 
-        response, drill_log["list_after_release_s"] = _timed(
+        response, drill_log["list_after_release_s"] = timed(
             lambda: client.get("/v1/marks", headers=person.headers)
         )
         assert response.status_code == 200
