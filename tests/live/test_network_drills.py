@@ -155,12 +155,15 @@ class Drill:
         ids = {m["id"] for m in items}
         assert set(self.acknowledged) <= ids, "an acknowledged mark is missing"
         self.figures["saved_though_not_acknowledged"] = len(ids - set(self.acknowledged))
+        done = []
         for mark in items:
-            done = wait_for_ingestion(self.client, self.person.headers, mark["id"], timeout_s=RECOVERY_S)
-            ingestion = done["ingestion"]
+            done.append(
+                wait_for_ingestion(self.client, self.person.headers, mark["id"], timeout_s=RECOVERY_S)
+            )
+            ingestion = done[-1]["ingestion"]
             assert (ingestion["status"], ingestion["version"]) == ("success", 1), ingestion
             assert ingestion["result"]["word_count"] == len(mark["note"].split()), ingestion
-        return items
+        return done
 
     def record(self) -> None:
         self.figures["requests"] = len(self.latencies)
@@ -203,6 +206,9 @@ def _recovery(drill: Drill, healed_at: float) -> None:
 @pytest.mark.parametrize("dependency", ["postgres", "redis"])
 def test_added_latency_slows_but_breaks_nothing(drill: Drill, dependency: str, added_ms: int) -> None:
     network = drill.network
+    # A slow link is not a dead one: the bound of a dependency that does not answer still holds, and
+    # nothing may be refused.
+    drill.bound_s = dependency_bound_s(network.settings, dependency) + SLACK_S
     network.plane[dependency].latency(added_ms / 1000)
     drill.figures["added_round_trip_ms"] = added_ms
     for _ in range(3):
@@ -217,15 +223,20 @@ def test_added_latency_slows_but_breaks_nothing(drill: Drill, dependency: str, a
 @pytest.mark.parametrize("loss", [0.1, 0.5])
 def test_packet_loss_on_both_dependencies(drill: Drill, loss: float) -> None:
     network = drill.network
-    drill.bound_s = (
-        dependency_bound_s(network.settings, "postgres")
-        + dependency_bound_s(network.settings, "redis")
-        + SLACK_S
-    )
+    # Each wait is bounded; a request's time is the sum of its round trips' waits. At 10 % the sum stays
+    # inside one dependency bound each; at 50 % (one exchange in four gets through) retransmissions add
+    # up over a request's handful of round trips and the service has no deadline per request (docs/api.md
+    # says so), so the drill holds it to answering at all (the client's timeout) and records the worst.
+    if loss <= 0.1:
+        drill.bound_s = (
+            dependency_bound_s(network.settings, "postgres")
+            + dependency_bound_s(network.settings, "redis")
+            + SLACK_S
+        )
     drill.figures["loss"] = loss
     for path in network.plane.paths.values():
         path.loss(loss)
-    for _ in range(4):
+    for _ in range(3 if loss <= 0.1 else 1):
         drill.workload({200, 201, 503})
     network.plane.heal()
     _recovery(drill, time.monotonic())
