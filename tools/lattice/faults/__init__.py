@@ -16,11 +16,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from tools.lattice.faults.netfilter import FaultsUnavailable, PortRules, check_privilege, reap_rules
 from tools.lattice.faults.proxy import DelayProxy, Delays
-from tools.lattice.services import ServiceSet
+
+
+class Endpoints(Protocol):
+    """Where the servers are (a ServiceSet, a Plane): the paths lead there."""
+
+    @property
+    def database_url(self) -> str: ...
+
+    @property
+    def redis_url(self) -> str: ...
+
 
 __all__ = ["FaultPath", "FaultPlane", "FaultsUnavailable", "fault_plane", "reap_rules"]
 
@@ -70,7 +81,7 @@ def _through(url: str, port: int) -> str:
 
 @dataclass
 class FaultPlane:
-    services: ServiceSet
+    services: Endpoints
     paths: dict[str, FaultPath]
 
     def __getitem__(self, name: str) -> FaultPath:
@@ -90,7 +101,7 @@ class FaultPlane:
 
 
 @contextmanager
-def fault_plane(services: ServiceSet) -> Iterator[FaultPlane]:
+def fault_plane(services: Endpoints) -> Iterator[FaultPlane]:
     """Proxies in front of `services` (on loopback); every rule and proxy is gone when this exits.
 
     Raises FaultsUnavailable (one line) where iptables cannot be changed; a SIGKILLed run's rules are

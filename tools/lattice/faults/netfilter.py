@@ -44,7 +44,7 @@ def owner_tag(pid: int | None = None) -> str:
     return f"{_TAG}:{pid}:{_start_time(pid) or 0}"
 
 
-def _iptables(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def iptables(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     # -w: wait for the xtables lock (parallel workers add and remove rules at the same moments).
     return subprocess.run(["iptables", "-w", "5", *args], capture_output=True, text=True, check=check)
 
@@ -53,7 +53,7 @@ def check_privilege() -> None:
     """Raise FaultsUnavailable (one line) unless this process may change iptables rules."""
     if shutil.which("iptables") is None:
         raise FaultsUnavailable("lattice: network faults need iptables (apt-get install iptables)")
-    listed = _iptables("-S", CHAIN, check=False)
+    listed = iptables("-S", CHAIN, check=False)
     if listed.returncode != 0:
         first = (listed.stderr.strip().splitlines() or ["iptables failed"])[0]
         raise FaultsUnavailable(f"lattice: network faults need root or CAP_NET_ADMIN for iptables ({first})")
@@ -62,7 +62,7 @@ def check_privilege() -> None:
 def reap_rules() -> list[str]:
     """Remove fault rules whose owner process is gone (a SIGKILLed run); returns the rules removed."""
     removed = []
-    for line in _iptables("-S", CHAIN, check=False).stdout.splitlines():
+    for line in iptables("-S", CHAIN, check=False).stdout.splitlines():
         found = _OWNER.search(line)
         if found is None or not line.startswith(f"-A {CHAIN} "):
             continue
@@ -70,7 +70,7 @@ def reap_rules() -> list[str]:
         if _start_time(pid) == started:
             continue
         spec = shlex.split(line)[2:]
-        if _iptables("-D", CHAIN, *spec, check=False).returncode == 0:
+        if iptables("-D", CHAIN, *spec, check=False).returncode == 0:
             removed.append(line)
     return removed
 
@@ -90,7 +90,7 @@ class PortRules:
 
     def _add(self, rule: list[str]) -> None:
         full = [*rule, "-m", "comment", "--comment", self.owner, "-j", "DROP"]
-        _iptables("-I", CHAIN, *full)
+        iptables("-I", CHAIN, *full)
         self._active.append(full)
 
     def drop(self, *, to: bool = True, back: bool = True) -> None:
@@ -117,4 +117,4 @@ class PortRules:
 
     def clear(self) -> None:
         while self._active:
-            _iptables("-D", CHAIN, *self._active.pop(), check=False)
+            iptables("-D", CHAIN, *self._active.pop(), check=False)
