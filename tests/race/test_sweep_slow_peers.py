@@ -3,8 +3,9 @@ but its socket, and not for longer than the server's timeouts.
 
 Over every operation of the document (`swept("slow_peers")`, enumerated at run time), each with a valid
 request built from the document (`tools.lattice.race.requests_for`: its own signed-in account, a real
-object for its path parameters, a valid body, stored bytes longer than the kernel's largest send buffer where it reads an attachment), five
-ways of being slow, each with N = pool + overflow + 2 sockets per operation at once:
+object for its path parameters, a valid body, and where it reads an attachment, stored bytes longer
+than the kernel's largest send buffer), five ways of being slow, each with N = pool + overflow + 2
+sockets per operation at once:
 
 - head stalled / head trickled: the request line and half of the headers, then nothing, or a byte of a
   header every half second (a timer reset by each byte never fires);
