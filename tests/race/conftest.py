@@ -5,7 +5,8 @@ Options (all after `nox -s race --`):
 - `--race-batches N` (default 5): batches per example;
 - `--race-shrink-seconds S` (default 60): how long a failure may shrink;
 - `--race-clients N` (default 200) and `--race-rounds N` (default 3): the burst;
-- `--race-stalled N` (default 24, more than the API's pool of 10 + 10): stalled uploads held at once.
+- `--race-stalled N` (default 24, more than the API's pool of 10 + 10): stalled uploads held at once;
+- `--race-parsed-examples N` (default 10): odd values per input of an operation (parsed_inputs sweep).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--race-clients", type=int, default=200, help="burst clients (default 200)")
     group.addoption("--race-rounds", type=int, default=3, help="burst rounds (default 3)")
     group.addoption("--race-stalled", type=int, default=24, help="stalled uploads at once (default 24)")
+    group.addoption("--race-parsed-examples", type=int, default=10, help="odd values per input (default 10)")
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +54,7 @@ def race_options(request: pytest.FixtureRequest) -> RaceOptions:
         clients=option("--race-clients"),
         rounds=option("--race-rounds"),
         stalled=option("--race-stalled"),
+        parsed_examples=option("--race-parsed-examples"),
     )
 
 
@@ -96,7 +99,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     total = _total(config)
     total.merge(figures.FIGURES.as_json())  # without xdist the figures are this process's
-    if not (total.batches or total.probes):
+    if not (total.batches or total.probes or total.classes):
         return
     logs = Path(config.getoption("--lattice-logs"))
     pretty = logs / "race-figures.json"

@@ -13,3 +13,4 @@ class RaceOptions:
     clients: int  # burst clients
     rounds: int  # burst rounds
     stalled: int  # stalled uploads held at once
+    parsed_examples: int  # odd values per input of an operation (parsed_inputs sweep)

@@ -43,6 +43,7 @@ class Built:
     headers: Mapping[str, str] = field(default_factory=dict)  # Content-Length excluded
     body: bytes | None = None
     actor: SignedInUser | None = None
+    path_params: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def target(self) -> str:
@@ -118,7 +119,7 @@ class RequestBuilder:
         elif op.binary_body:
             body = b"race bytes " * 8
             headers["Content-Type"] = "application/octet-stream"
-        return Built(op, path, {}, headers, body, actor)
+        return Built(op, path, {}, headers, body, actor, params)
 
     def _object_for(self, op: Operation, name: str, auth: Mapping[str, str]) -> str:
         found = creator_of(op, operations())
