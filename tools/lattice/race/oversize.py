@@ -37,79 +37,120 @@ class Grown:
     body: Iterator[bytes] | None = None
 
 
-def _filler(n: int) -> bytes:
-    return b"a" * max(n, 0)
+@dataclass(frozen=True)
+class HeadBounds:
+    """The server's bounds on a head (and a trailer section), as the app's settings give them; a grown
+    request stays within every bound but the one it grows past, so a refusal names that one."""
+
+    head: int  # request line and header lines, every CRLF counted (the blank line's too)
+    request_line: int  # without its CRLF
+    field: int  # one header line, name to value, without its CRLF
+    count: int  # header lines
 
 
-def _head_with(
-    built: Built, extra: dict[str, str], *, chunked: bool = False, target: str | None = None
-) -> bytes:
-    with_extra = built.with_headers(**extra)
-    if chunked:
-        with_extra = with_extra.with_headers(**{"Transfer-Encoding": "chunked"})
-        return rawhttp.head(with_extra.method, target or with_extra.target, dict(with_extra.headers))
-    return with_extra.head(target=target)
+def _filler(n: int) -> str:
+    return "a" * max(n, 0)
 
 
 def _whole(built: Built, head: bytes) -> Grown:
     return Grown(head, iter([built.body or b""]))
 
 
-def head_of(built: Built, size: int) -> Grown:
-    """The request with a padding header making its head (request line to blank line) `size` bytes."""
-    base = len(_head_with(built, {"X-Pad": ""}))
-    return _whole(built, _head_with(built, {"X-Pad": _filler(size - base).decode()}))
+def _with_fields(head: bytes, fields: list[bytes]) -> bytes:
+    """`head` (ending in its blank line) with more header lines before the blank line."""
+    return head[:-2] + b"".join(line + CRLF for line in fields) + CRLF
 
 
-def header_of(built: Built, name: str, size: int) -> Grown:
-    """The request with header `name`'s value grown so the head is `size` bytes."""
-    value = dict(built.headers).get(name, "")
-    base = len(_head_with(built, {name: value}))
-    return _whole(built, _head_with(built, {name: value + _filler(size - base).decode()}))
+def _padding_fields(room: int, bounds: HeadBounds, free: int) -> list[bytes]:
+    """Header lines taking exactly `room` bytes with their CRLFs, as few as the field bound allows and
+    at most `free` of them (longer lines if need be: the caller's bound is passed, not this one)."""
+    if room <= 0:
+        return []
+    count = max(1, min(free, -(-room // (bounds.field + 2))))
+    base, extra = divmod(room, count)
+    fields = []
+    for i in range(count):
+        name = f"P{i}:".encode()
+        share = base + (1 if i < extra else 0)  # the line's bytes with its CRLF
+        fields.append(name + b"a" * (share - 2 - len(name)))
+    return fields
 
 
-def request_line_of(built: Built, size: int) -> Grown:
-    """The request with a padding query parameter making its head `size` bytes."""
-    pad_key = "pad" if not built.query else "&pad"
-    joiner = "?" if not built.query else ""
-    base_target = built.target + joiner + pad_key + "="
-    base = len(built.head(target=base_target))
-    return _whole(built, built.head(target=base_target + _filler(size - base).decode()))
+def _built_head(built: Built, *, chunked: bool = False, target: str | None = None) -> bytes:
+    if chunked:
+        headers = {**built.headers, "Transfer-Encoding": "chunked"}
+        return rawhttp.head(built.method, target or built.target, headers)
+    return built.head(target=target)
 
 
-def header_count_of(built: Built, size: int) -> Grown:
-    """The request with as many one-letter headers as make its head `size` bytes (short ones padded)."""
+def _lines(head: bytes) -> int:
+    return head.count(CRLF) - 2  # header lines: not the request line's CRLF nor the blank line
+
+
+def head_of(built: Built, size: int, bounds: HeadBounds) -> Grown:
+    """The request with padding header lines making its head `size` bytes, every CRLF counted."""
     head = built.head()
-    room = size - len(head)
-    count, rest = divmod(room, 6)  # "a: b\r\n" is 6 bytes
-    lines = [b"a: b"] * count
-    if rest and lines:
-        lines[-1] = b"a: b" + b"b" * rest
-    grown = head[:-2] + b"".join(line + CRLF for line in lines) + CRLF
-    return _whole(built, grown)
+    fields = _padding_fields(size - len(head), bounds, bounds.count - _lines(head))
+    return _whole(built, _with_fields(head, fields))
 
 
-def trailers_of(built: Built, size: int) -> Grown:
-    """The body sent chunked, followed by trailers of `size` bytes (a field line per 4 KB)."""
-    head = _head_with(built, {}, chunked=True)
+def header_of(built: Built, name: str, size: int, bounds: HeadBounds) -> Grown:
+    """The request with header `name`'s line (name, colon, value; no CRLF) grown to `size` bytes."""
+    value = dict(built.headers).get(name, "")
+    grown = built.with_headers(**{name: value + _filler(size - len(f"{name}: {value}"))})
+    return _whole(built, grown.head())
+
+
+def request_line_of(built: Built, size: int, bounds: HeadBounds) -> Grown:
+    """The request with a padding query parameter making its request line (no CRLF) `size` bytes."""
+    target = built.target + ("&" if built.query else "?") + "pad="
+    line = len(f"{built.method} {target} HTTP/1.1")
+    return _whole(built, built.head(target=target + _filler(size - line)))
+
+
+def header_count_of(built: Built, count: int, bounds: HeadBounds) -> Grown:
+    """The request with one-letter header lines making `count` header lines in all."""
+    head = built.head()
+    return _whole(built, _with_fields(head, [b"a: b"] * (count - _lines(head))))
+
+
+def _chunked(built: Built, trailer_lines: list[bytes]) -> Grown:
+    """The body sent as one chunk (none for no body), then the last chunk and these trailer lines."""
     body = built.body or b""
     chunk = (f"{len(body):x}".encode() + CRLF + body + CRLF) if body else b""
 
     def pieces() -> Iterator[bytes]:
         yield chunk + b"0" + CRLF
-        left = size
-        while left > 0:
-            line = min(left, 4096)
-            yield b"X-Trailer: " + _filler(line - 13) + CRLF if line >= 13 else _filler(line - 2) + CRLF
-            left -= line
-        yield CRLF
+        batch: list[bytes] = []
+        for line in trailer_lines:
+            batch.append(line + CRLF)
+            if len(batch) >= 64:
+                yield b"".join(batch)
+                batch = []
+        yield b"".join(batch) + CRLF
 
-    return Grown(head, pieces())
+    return Grown(_built_head(built, chunked=True), pieces())
 
 
-def body_of(built: Built, size: int, *, chunked: bool = False, declared: int | None = None) -> Grown:
-    """The valid body grown to `size` bytes (JSON: trailing spaces; bytes: more of them), sent with a
-    Content-Length (`declared`, when it should lie) or chunked."""
+def trailers_of(built: Built, size: int, bounds: HeadBounds) -> Grown:
+    """The body chunked, then a trailer section of `size` bytes, every CRLF counted (the blank line's
+    too), in lines within the field bound."""
+    return _chunked(built, _padding_fields(size - 2, bounds, bounds.count))  # 2: the blank line
+
+
+def trailer_count_of(built: Built, count: int, bounds: HeadBounds) -> Grown:
+    """The body chunked, then `count` one-letter trailer lines."""
+    return _chunked(built, [b"a: b"] * count)
+
+
+def trailer_field_of(built: Built, size: int, bounds: HeadBounds) -> Grown:
+    """The body chunked, then one trailer line (no CRLF) of `size` bytes."""
+    return _chunked(built, [b"X-Trailer: " + _filler(size - 11).encode()])
+
+
+def body_of(built: Built, size: int, *, chunked: bool = False) -> Grown:
+    """The valid body grown to `size` bytes (JSON: trailing spaces; bytes: more of them), sent with its
+    Content-Length or chunked."""
     body = built.body or b""
     padding = b" " if built.headers.get("Content-Type", "").endswith("json") else b"x"
 
@@ -122,8 +163,7 @@ def body_of(built: Built, size: int, *, chunked: bool = False, declared: int | N
             left -= n
 
     if not chunked:
-        head = built.head(content_length=size if declared is None else declared)
-        return Grown(head, grown())
+        return Grown(built.head(content_length=size), grown())
 
     def framed() -> Iterator[bytes]:
         for piece in grown():
@@ -131,7 +171,7 @@ def body_of(built: Built, size: int, *, chunked: bool = False, declared: int | N
                 yield f"{len(piece):x}".encode() + CRLF + piece + CRLF
         yield b"0" + CRLF + CRLF
 
-    return Grown(_head_with(built, {}, chunked=True), framed())
+    return Grown(_built_head(built, chunked=True), framed())
 
 
 @dataclass(frozen=True)
