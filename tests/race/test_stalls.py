@@ -25,7 +25,15 @@ from tools.lattice.accounts import SignedInUser
 from tools.lattice.livestack import LiveStack
 from tools.lattice.race import rawhttp
 from tools.lattice.race.figures import probe
-from tools.lattice.race.observe import LogTail, backends_of, blob_files, error_lines, poll, rss_bytes
+from tools.lattice.race.observe import (
+    LogTail,
+    backends_of,
+    blob_files,
+    error_lines,
+    held_in_transaction,
+    poll,
+    rss_bytes,
+)
 from tools.lattice.race.options import RaceOptions
 from tools.lattice.workerstate import WorkerLattice
 
@@ -45,11 +53,7 @@ def _api_pid(live_stack: LiveStack) -> int:
 
 
 def _held(lattice: WorkerLattice, pid: int) -> list[str]:
-    return [
-        f"backend {b.pid} {b.state} for {b.seconds_in_state:.1f}s after {b.query!r}"
-        for b in backends_of(lattice.engine, pid)
-        if b.state.startswith("idle in transaction") and b.seconds_in_state > HELD_AFTER_S
-    ]
+    return held_in_transaction(lattice.engine, pid, HELD_AFTER_S)
 
 
 def _watch_for_held(lattice: WorkerLattice, pid: int, seconds: float, *, enough: int = 1) -> list[str]:

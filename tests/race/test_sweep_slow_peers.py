@@ -35,7 +35,7 @@ from tools.lattice.livefixtures import START_TIMEOUT_S
 from tools.lattice.livestack import LiveStack, start_live_stack
 from tools.lattice.race import bystanders, stalls
 from tools.lattice.race.classes import record, swept
-from tools.lattice.race.observe import backends_of, rss_bytes
+from tools.lattice.race.observe import held_in_transaction, rss_bytes
 from tools.lattice.race.requests_for import Built, RequestBuilder
 from tools.lattice.workerstate import WorkerLattice
 
@@ -97,11 +97,7 @@ def slow_stack(lattice: WorkerLattice) -> Iterator[LiveStack]:
 
 
 def _held(lattice: WorkerLattice, pid: int) -> list[str]:
-    return [
-        f"backend {b.pid} {b.state} for {b.seconds_in_state:.1f}s after {b.query!r}"
-        for b in backends_of(lattice.engine, pid)
-        if b.state.startswith("idle in transaction") and b.seconds_in_state > HELD_AFTER_S
-    ]
+    return held_in_transaction(lattice.engine, pid, HELD_AFTER_S)
 
 
 def _open(

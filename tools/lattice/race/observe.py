@@ -89,6 +89,16 @@ def backends_of(engine: Engine, pid: int) -> list[Backend]:
     return [Backend(int(r.pid), str(r.state), float(r.age), str(r.query)) for r in rows]
 
 
+def held_in_transaction(engine: Engine, pid: int, older_than_s: float) -> list[str]:
+    """The backends of process `pid` sitting `idle in transaction` for more than `older_than_s`: a
+    connection held while the process waits on something else (a client's pace), shown one a line."""
+    return [
+        f"backend {b.pid} {b.state} for {b.seconds_in_state:.1f}s after {b.query!r}"
+        for b in backends_of(engine, pid)
+        if b.state.startswith("idle in transaction") and b.seconds_in_state > older_than_s
+    ]
+
+
 class LogTail:
     """The lines a log file gained since this object was made (or since the last `take`)."""
 

@@ -19,7 +19,6 @@ import select
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from tools.lattice.race import rawhttp
 from tools.lattice.race.requests_for import Built
@@ -204,8 +203,7 @@ def exactly(base_url: str, grown: Grown, timeout_s: float = 30.0) -> Outcome:
 
 def streamed(base_url: str, grown: Grown, refusals: set[int], timeout_s: float = 30.0) -> Outcome:
     """Send the request piece by piece; stop at a refusal (a status in `refusals`) or a close."""
-    sock = socket.create_connection(_address(base_url), timeout=timeout_s)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL_SNDBUF)
+    sock = rawhttp.connect(base_url, timeout_s, sndbuf=SMALL_SNDBUF)
     sent, status = 0, None
     try:
         for piece in _pieces(grown):
@@ -239,11 +237,6 @@ def _pieces(grown: Grown) -> Iterator[bytes]:
     for piece in grown.body or ():
         for start in range(0, len(piece), PIECE):
             yield piece[start : start + PIECE]
-
-
-def _address(base_url: str) -> tuple[str, int]:
-    parts = urlsplit(base_url)
-    return parts.hostname or "127.0.0.1", parts.port or 80
 
 
 def _readable(sock: socket.socket) -> bool:

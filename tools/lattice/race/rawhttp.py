@@ -30,10 +30,23 @@ class Closed(Exception):
     """The server closed (or reset) the connection without a complete answer."""
 
 
-def connect(base_url: str, timeout_s: float = 10.0) -> socket.socket:
+def connect(
+    base_url: str, timeout_s: float = 10.0, *, rcvbuf: int | None = None, sndbuf: int | None = None
+) -> socket.socket:
+    """A connected TCP socket; `rcvbuf`/`sndbuf` are set before connecting, so the window is that small
+    from the start (a reader that barely reads, a writer the kernel cannot buffer far ahead of)."""
     parts = urlsplit(base_url)
-    sock = socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=timeout_s)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    for option, size in ((socket.SO_RCVBUF, rcvbuf), (socket.SO_SNDBUF, sndbuf)):
+        if size is not None:
+            sock.setsockopt(socket.SOL_SOCKET, option, size)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.settimeout(timeout_s)
+    try:
+        sock.connect((parts.hostname or "127.0.0.1", parts.port or 80))
+    except OSError:
+        sock.close()
+        raise
     return sock
 
 

@@ -23,7 +23,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from tools.lattice.race import rawhttp
 from tools.lattice.race.requests_for import Built
@@ -73,17 +72,6 @@ class Stall:
         rawhttp.reset(self.sock)
 
 
-def _connect(base_url: str, rcvbuf: int | None = None) -> socket.socket:
-    if rcvbuf is None:
-        return rawhttp.connect(base_url)
-    parts = urlsplit(base_url)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    sock.settimeout(10.0)
-    sock.connect((parts.hostname or "127.0.0.1", parts.port or 80))
-    return sock
-
-
 def stall_head(base_url: str, built: Built) -> socket.socket:
     """The request line and the first half of the head's header lines; no blank line ever follows."""
     lines = built.head().split(b"\r\n")
@@ -104,7 +92,7 @@ def stall_body(base_url: str, built: Built) -> socket.socket:
 
 def stall_read(base_url: str, built: Built) -> socket.socket:
     """The whole request on a socket with a tiny receive window, never read."""
-    sock = _connect(base_url, rcvbuf=SMALL_RCVBUF)
+    sock = rawhttp.connect(base_url, rcvbuf=SMALL_RCVBUF)
     sock.sendall(built.raw())
     return sock
 
