@@ -108,9 +108,20 @@ def request_line_of(built: Built, size: int, bounds: HeadBounds) -> Grown:
 
 
 def header_count_of(built: Built, count: int, bounds: HeadBounds) -> Grown:
-    """The request with one-letter header lines making `count` header lines in all."""
+    """The request with one-letter header lines making `count` header lines in all (generated as sent:
+    far past the bound they are millions)."""
     head = built.head()
-    return _whole(built, _with_fields(head, [b"a: b"] * (count - _lines(head))))
+    extra = count - _lines(head)
+
+    def rest() -> Iterator[bytes]:
+        left = extra
+        while left > 0:
+            batch = min(left, 4096)
+            yield b"a: b\r\n" * batch
+            left -= batch
+        yield CRLF + (built.body or b"")
+
+    return Grown(head[:-2], rest())
 
 
 def _chunked(built: Built, trailer_lines: list[bytes]) -> Grown:
