@@ -6,7 +6,7 @@ Options (all after `nox -s race --`):
 - `--race-shrink-seconds S` (default 60): how long a failure may shrink;
 - `--race-clients N` (default 200) and `--race-rounds N` (default 3): the burst;
 - `--race-stalled N` (default 24, more than the API's pool of 10 + 10): stalled uploads held at once;
-- `--race-parsed-examples N` (default 10): odd values per input of an operation (parsed_inputs sweep).
+- `--race-parsed-examples N` (default 5): odd values per input of an operation (parsed_inputs sweep).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--race-clients", type=int, default=200, help="burst clients (default 200)")
     group.addoption("--race-rounds", type=int, default=3, help="burst rounds (default 3)")
     group.addoption("--race-stalled", type=int, default=24, help="stalled uploads at once (default 24)")
-    group.addoption("--race-parsed-examples", type=int, default=10, help="odd values per input (default 10)")
+    group.addoption("--race-parsed-examples", type=int, default=5, help="odd values per input (default 5)")
 
 
 @pytest.fixture(scope="session")

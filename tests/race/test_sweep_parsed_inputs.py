@@ -10,7 +10,7 @@ not, those in the shapes parsed values take, base64 tokens holding JSON of the w
   server or a dependency before any route is chosen, or by the route; which, the sweep does not assume).
 
 Each input is tried with `ODD_EXAMPLES` (and, when the document calls it a plain string, with opaque
-tokens of one wrong-typed field each), then with `--race-parsed-examples` (default 10) random draws.
+tokens of one wrong-typed field each), then with `--race-parsed-examples` (default 5) random draws.
 All go over one keep-alive connection: no answer may be a 5xx, and the next request on the same
 connection must be answered, unless the server said `Connection: close` with its answer.
 """
