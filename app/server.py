@@ -8,8 +8,11 @@ size of every head, header line and trailer section wherever a read boundary fal
 moment it passes its bound, before the parser buffers it: 414 for the request line, 431 for the head, a
 header line, the number of headers, or the trailers. A head must arrive whole within
 `RETRACE_HEAD_TIMEOUT_S`, and a body may not go quiet for `RETRACE_BODY_IDLE_TIMEOUT_S` while it is read:
-past either, 408 (when no answer has begun) and the connection is closed. Trailer fields are read and
-dropped: a field the client sends after the body never becomes one of the request's headers.
+past either, 408 (when no answer has begun) and the connection is closed. An answer whose client stops
+reading must make progress: while bytes wait to be sent (the transport's buffer full, or a finished
+answer still queued when the keep-alive timeout comes), the client must acknowledge some of them in every
+`RETRACE_SEND_TIMEOUT_S`, or the connection is reset and the task sending to it ends. Trailer fields are
+read and dropped: a field the client sends after the body never becomes one of the request's headers.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from app import tcpstate
 from app.httpframing import Event, HeadLimits, Refusal, RequestFraming
 from app.main import create_app
 from app.problems import PROBLEM_MEDIA_TYPE, ProblemBody
@@ -59,6 +63,11 @@ def head_limits(settings: Settings) -> HeadLimits:
     )
 
 
+# A client that does not read: it must acknowledge this much of what waits for it (or all of it, when
+# less waits) in every send_timeout_s: a minimum rate of 16 KiB per 30 s by default.
+SEND_PROGRESS_BYTES = 16 * 1024
+
+
 def _timeout(what: str, seconds: float) -> Refusal:
     return Refusal(408, "request_timeout", f"the request {what} did not arrive within {seconds:g} s")
 
@@ -67,6 +76,7 @@ def bounded_protocol(settings: Settings) -> type[asyncio.Protocol]:
     """uvicorn's httptools protocol with the head, trailers and timeouts of `settings` enforced."""
     limits = head_limits(settings)
     head_timeout_s, body_idle_s = settings.head_timeout_s, settings.body_idle_timeout_s
+    send_timeout_s = settings.send_timeout_s
     head_late = _timeout("head", head_timeout_s)
     body_late = _timeout("body", body_idle_s)
 
@@ -77,6 +87,10 @@ def bounded_protocol(settings: Settings) -> type[asyncio.Protocol]:
             self._headers_complete = False
             self._head_timer: asyncio.TimerHandle | None = None
             self._body_timer: asyncio.TimerHandle | None = None
+            self._send_timer: asyncio.TimerHandle | None = None
+            self._acked: int | None = None  # the client's acknowledged bytes when the send watch began
+            self._owed = 0  # what it must acknowledge before the watch's interval ends
+            self._close_when_sent = False  # the keep-alive timeout came while an answer was still queued
             self._pending: Refusal | None = None  # for the next request, once the one in flight is answered
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -129,6 +143,7 @@ def bounded_protocol(settings: Settings) -> type[asyncio.Protocol]:
 
         def on_message_begin(self) -> None:
             self._headers_complete = False
+            self._close_when_sent = False  # a new request came: the connection lives on
             super().on_message_begin()
 
         def on_header(self, name: bytes, value: bytes) -> None:
@@ -156,10 +171,56 @@ def bounded_protocol(settings: Settings) -> type[asyncio.Protocol]:
                 self._head_timer = None
 
         def _cancel_timers(self) -> None:
-            for timer in (self._head_timer, self._body_timer):
+            for timer in (self._head_timer, self._body_timer, self._send_timer):
                 if timer is not None:
                     timer.cancel()
-            self._head_timer = self._body_timer = None
+            self._head_timer = self._body_timer = self._send_timer = None
+
+        def pause_writing(self) -> None:
+            # The transport's buffer is full: the client is not keeping up. It must acknowledge something
+            # in every send_timeout_s, or the answer (and the task waiting in drain() to send it) is given up.
+            super().pause_writing()
+            self._watch_sending()
+
+        def timeout_keep_alive_handler(self) -> None:
+            # A finished answer may still be queued for a client that does not read: closing now would
+            # leave it to the kernel for minutes. Wait while the client takes it, reset if it stops.
+            if self._unsent() and not self.transport.is_closing():
+                self._close_when_sent = True
+                self._watch_sending()
+                return
+            super().timeout_keep_alive_handler()
+
+        def _unsent(self) -> int:
+            sock = self.transport.get_extra_info("socket")
+            queued = tcpstate.queued(sock) if sock is not None else 0
+            return self.transport.get_write_buffer_size() + queued
+
+        def _watch_sending(self) -> None:
+            if self._send_timer is None:
+                sock = self.transport.get_extra_info("socket")
+                self._acked = tcpstate.bytes_acked(sock) if sock is not None else None
+                self._owed = min(self._unsent(), SEND_PROGRESS_BYTES)
+                self._send_timer = self.loop.call_later(send_timeout_s, self._send_check)
+
+        def _send_check(self) -> None:
+            self._send_timer = None
+            if not self._unsent():
+                if self._close_when_sent and not self.transport.is_closing():
+                    self.transport.close()
+                return
+            sock = self.transport.get_extra_info("socket")
+            before = self._acked
+            now = tcpstate.bytes_acked(sock) if sock is not None else None
+            if now is None or before is None or now - before >= self._owed:
+                self._watch_sending()  # progress (or a kernel that cannot say): another interval
+                return
+            # Too little acknowledged in a whole interval (a receive window that only creeps open counts
+            # as not reading): reset (close() would wait for the buffer to drain,
+            # and the kernel would go on offering the bytes). connection_lost marks the cycle disconnected
+            # and releases a send waiting in drain().
+            tcpstate.drop_on_close(sock)
+            self.transport.abort()
 
         def _body_idle(self) -> None:
             self._body_timer = None
@@ -200,6 +261,10 @@ def bounded_protocol(settings: Settings) -> type[asyncio.Protocol]:
                 self.transport.close()
                 return
             super().on_response_complete()
+            if self._unsent():
+                # Still queued, to a client that may never read it (a closing transport would hold its
+                # socket until the buffer drains): watched like a paused send.
+                self._watch_sending()
 
     return BoundedProtocol
 

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # is reading it. Past either the server answers 408 (when it still can) and closes the connection.
     head_timeout_s: float = Field(default=10.0, gt=0)
     body_idle_timeout_s: float = Field(default=30.0, gt=0)
+    # An answer the client stops reading: once the unsent bytes fill the socket's buffer, the client must
+    # take enough of them to drain it within this many seconds, or the connection is aborted (no answer
+    # can be sent on it any more) and the request's task ends.
+    send_timeout_s: float = Field(default=30.0, gt=0)
     session_ttl_seconds: int = Field(default=24 * 3600, ge=1)
     # Appended to every queue name as written: "__w3" gives "mark_ingestion__w3".
     queue_suffix: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]*$")

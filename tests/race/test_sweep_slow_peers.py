@@ -45,8 +45,8 @@ CLASS = "slow_peers"
 OPERATIONS = swept(CLASS)
 
 # The app's settings that bound a peer's time (docs/api.md): a head must arrive whole within
-# head_timeout_s; a body may go body_idle_timeout_s without a byte. SEND_TIMEOUT would bound how long an
-# answer waits for a reader that does not read: the app has none yet (the sweep says so).
+# head_timeout_s; a body may go body_idle_timeout_s without a byte; an answer whose unsent bytes fill the
+# socket's buffer must be drained within send_timeout_s.
 HEAD_TIMEOUT = "head_timeout_s"
 BODY_IDLE_TIMEOUT = "body_idle_timeout_s"
 SEND_TIMEOUT = "send_timeout_s"
