@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from tools.lattice.childenv import child_pytest_env
 from tools.lattice.accounts import Mailbox, sign_in
 from tools.lattice.isolation import Plane, record_run
 from tools.lattice.livestack import start_live_stack
@@ -70,7 +71,7 @@ def run_contract(paths: list[str], logs: Path, workers: str) -> tuple[int, float
     ]
     print(f"peer: our side first, in this session: {' '.join(command[1:])}", flush=True)
     started = time.perf_counter()
-    done = subprocess.run(command, check=False)
+    done = subprocess.run(command, env=child_pytest_env(), check=False)
     return done.returncode, time.perf_counter() - started
 
 
