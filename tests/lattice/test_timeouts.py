@@ -73,4 +73,5 @@ def test_a_hung_test_fails_with_its_stack_and_its_teardown_runs(tmp_path: Path, 
 def test_every_suite_has_a_limit() -> None:
     ini = _ini()
     assert ini["timeout_method"] == "signal"
-    assert isinstance(ini["timeout"], int) and ini["timeout"] > 0
+    assert isinstance(ini["timeout"], int)
+    assert ini["timeout"] > 0
