@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.lattice.tmpproject import write_pyproject
 from tools.lattice.childenv import child_pytest_env
 from tools.lattice.sharding import ShardError, parse_shard
 
@@ -19,7 +20,7 @@ TESTS = ("slow", "a", "b", "c")
 
 
 def _project(tmp_path: Path) -> Path:
-    (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    write_pyproject(tmp_path)
     (tmp_path / "test_four.py").write_text("".join(f"def test_{name}():\n    pass\n" for name in TESTS))
     # b and c have no record: each weighs the mean of 9 and 1, so slow + a fill one shard, b + c the other.
     durations = {"test_four.py::test_slow": 9.0, "test_four.py::test_a": 1.0}
@@ -32,7 +33,7 @@ def _passed(project: Path, *args: str, **env: str) -> set[str]:
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", "-rA", *args],
         cwd=project,
-        env=child_pytest_env(**env),
+        env={**child_pytest_env(), **env},
         capture_output=True,
         text=True,
         timeout=300,

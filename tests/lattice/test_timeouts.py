@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.lattice.tmpproject import write_pyproject
 from tools.lattice.childenv import child_pytest_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,9 +50,7 @@ def test_a_hung_test_fails_with_its_stack_and_its_teardown_runs(tmp_path: Path, 
     torn = tmp_path / "torn"
     ini = _ini()
     # This project's method; a short limit instead of its value.
-    (tmp_path / "pyproject.toml").write_text(
-        f'[tool.pytest.ini_options]\ntimeout = 5\ntimeout_method = "{ini["timeout_method"]}"\n'
-    )
+    write_pyproject(tmp_path, f'timeout = 5\ntimeout_method = "{ini["timeout_method"]}"\n')
     (tmp_path / "test_hung.py").write_text(HUNG.format(torn=str(torn)))
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", "-rA", *workers],
