@@ -59,9 +59,16 @@ def _pytest_command(session: nox.Session, suite: str) -> list[str]:
     return ["coverage", "run", "-m", "pytest"]
 
 
+# pytest-timeout's limit per test (setup and teardown included), per suite: ≈ 10x the slowest test
+# recorded in tests/durations.json, for a loaded machine. A test past it fails with every thread's
+# stack; its fixtures' teardown (the live stack's too) still runs. `-- --timeout=N` overrides.
+TIMEOUTS = {"stateful": 600, "live": 300, "race": 400, "perf": 1200}
+DEFAULT_TIMEOUT = 300  # unit, integration, lattice, contract, regression
+
+
 def _pytest(session: nox.Session, suite: str, paths: list[str], *extra: str) -> None:
     """pytest on the lattice: parallel by default, telemetry and JUnit XML under logs/."""
-    args = list(session.posargs)
+    args = [f"--timeout={TIMEOUTS.get(suite, DEFAULT_TIMEOUT)}", *session.posargs]
     if not any(a == "-n" or a.startswith(("-n=", "--numprocesses")) or a.startswith("-n") for a in args):
         args = ["-n", "auto", *args]
     session.run(
@@ -157,6 +164,7 @@ def perf(session: nox.Session) -> None:
         "0",
         "--lattice-suite=perf",
         "--junitxml=logs/perf.xml",
+        f"--timeout={TIMEOUTS['perf']}",
         *session.posargs,
         interrupt_timeout=INTERRUPT_TIMEOUT,
         terminate_timeout=TERMINATE_TIMEOUT,

@@ -9,44 +9,68 @@ import pytest
 
 from tools.lattice.peergate import ALLOWLIST, Allowed, AllowlistError, failures, judge, load_allowlist
 
-OUTPUT = """\
-=================================== FAILURES ===================================
-________________________________ GET /v1/marks _________________________________
-1. Test Case ID: r41cEJ
-
-- ST202 Schema-valid request rejected
-
-    Valid data should have been accepted
-__________________________ PATCH /v1/marks/{mark_id} ___________________________
-1. Test Case ID: iw2l40
-
-- ST202 Schema-valid request rejected
-________________________________ Stateful tests ________________________________
-1. Test Case ID: RJsuyH
-
-- ST302 Created resource not found
-=================================== WARNINGS ===================================
-- ST999 not a failure: after the section
+# The shape schemathesis 4.32's `--report junit` writes (schemathesis/reporting/junitxml.py): one testcase
+# per operation, a failure's message the codes of its checks.
+JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites errors="1" failures="3" skipped="0" tests="5" time="3.2">
+  <testsuite name="schemathesis" hostname="h" errors="1" failures="3" skipped="0" tests="5" time="3.2">
+    <testcase name="GET /v1/marks" time="1.0">
+      <failure type="failure" message="ST202">1. Test Case ID: r41cEJ - ST202 Schema-valid request
+      rejected</failure>
+    </testcase>
+    <testcase name="PATCH /v1/marks/{mark_id}" time="1.0">
+      <failure type="failure" message="ST202, ST110">- ST202 ... - ST110 ...</failure>
+    </testcase>
+    <testcase name="GET /v1/me" time="0.5" />
+    <testcase name="POST /v1/tokens" time="0.1">
+      <error type="error" message="Network Error">Connection refused</error>
+    </testcase>
+    <testcase name="Stateful tests" time="0.6">
+      <failure type="failure" message="ST302">- ST302 Created resource not found</failure>
+    </testcase>
+  </testsuite>
+</testsuites>
 """
 
 
-def test_failures_are_read_per_operation_from_the_failures_section() -> None:
-    assert failures(OUTPUT) == {
+@pytest.fixture
+def junit(tmp_path: Path) -> Path:
+    path = tmp_path / "peer.xml"
+    path.write_text(JUNIT)
+    return path
+
+
+def test_failures_are_read_per_operation_from_the_junit_xml(junit: Path) -> None:
+    assert failures(junit) == {
         ("ST202", "GET /v1/marks"),
         ("ST202", "PATCH /v1/marks/{mark_id}"),
+        ("ST110", "PATCH /v1/marks/{mark_id}"),
+        ("error", "POST /v1/tokens"),
         ("ST302", "Stateful tests"),
     }
 
 
-def test_unlisted_failures_and_stale_entries_fail_the_gate() -> None:
+def test_a_missing_or_broken_junit_file_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "cut.xml").write_text("<testsuites><testsuite>")
+    for path in (tmp_path / "none.xml", tmp_path / "cut.xml"):
+        with pytest.raises(AllowlistError, match="cannot read schemathesis' JUnit XML") as raised:
+            failures(path)
+        assert "\n" not in str(raised.value)
+
+
+def test_unlisted_failures_and_stale_entries_fail_the_gate(junit: Path) -> None:
     allowed = [
         Allowed("ST202", "GET /v1/marks", "opaque cursor"),
         Allowed("ST201", "POST /v1/tokens", "fixed since"),
         Allowed("ST302", "Stateful tests", "inference", sometimes=True),
         Allowed("ST110", "Stateful tests", "random", sometimes=True),
     ]
-    verdict = judge(failures(OUTPUT), allowed)
-    assert verdict.unlisted == [("ST202", "PATCH /v1/marks/{mark_id}")]
+    verdict = judge(failures(junit), allowed)
+    assert verdict.unlisted == [
+        ("ST110", "PATCH /v1/marks/{mark_id}"),
+        ("ST202", "PATCH /v1/marks/{mark_id}"),
+        ("error", "POST /v1/tokens"),
+    ]
     assert [(e.check, e.operation) for e in verdict.stale] == [("ST201", "POST /v1/tokens")]
     assert verdict.allowlisted == [("ST202", "GET /v1/marks"), ("ST302", "Stateful tests")]
     assert not verdict.passed

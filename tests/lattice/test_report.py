@@ -1,4 +1,4 @@
-"""Shards, the merged report, alerts and the dashboard: pure logic on small synthetic logs directories
+"""The merged report, alerts and the dashboard: pure logic on small synthetic logs directories
 (plus one `report merge` subprocess). The real thing runs in CI: two shards merged into one report."""
 
 from __future__ import annotations
@@ -16,36 +16,9 @@ from tools.lattice.report.alerts import alerts, summary_markdown
 from tools.lattice.report.collect import collect
 from tools.lattice.report.dashboard import DASHBOARD_FILE, PERF_PANELS, TEST_PANELS, render
 from tools.lattice.report.merge import merge
-from tools.lattice.sharding import ShardError, assign, durations_from_telemetry, parse_shard
 from tools.lattice.telemetry import TestRecord
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def test_every_test_lands_in_exactly_one_shard_and_the_split_is_balanced() -> None:
-    tests = [f"t{i}" for i in range(40)]
-    durations = {t: float(1 + (i * 7) % 13) for i, t in enumerate(tests)}
-    for n in (1, 2, 3, 5):
-        parts = assign(tests, durations, n)
-        flat = [t for part in parts for t in part]
-        assert sorted(flat) == sorted(tests)
-        loads = [sum(durations[t] for t in part) for part in parts]
-        assert max(loads) - min(loads) <= max(durations.values())
-    assert assign(tests, durations, 3) == assign(list(reversed(tests)), durations, 3)
-
-
-def test_unknown_tests_count_as_the_median_and_nothing_known_balances_by_count() -> None:
-    parts = assign([f"t{i}" for i in range(10)], {}, 3)
-    assert sorted(len(p) for p in parts) == [3, 3, 4]
-    # b and c are unknown: each weighs the median of 9 and 1, so they fill the other shard (10 vs 9 + 1).
-    assert assign(["slow", "a", "b", "c"], {"slow": 9.0, "a": 1.0}, 2) == [["slow", "a"], ["b", "c"]]
-
-
-@pytest.mark.parametrize("text", ["0/2", "3/2", "1", "a/b", "1/0", ""])
-def test_a_bad_shard_is_one_line(text: str) -> None:
-    with pytest.raises(ShardError, match="is not K/N"):
-        parse_shard(text)
-    assert parse_shard(" 2 / 3 ") == (2, 3)
 
 
 def _record(run: str, test: str, outcome: str = "passed", shard: str = "", duration: float = 0.5) -> str:
@@ -163,12 +136,6 @@ def test_report_merge_command_writes_json_and_a_static_page(tmp_path: Path) -> N
     assert missing.returncode == 2
     assert missing.stdout.strip().count("\n") == 0
     assert "no directory" in missing.stdout
-
-
-def test_durations_come_from_telemetry_lines(tmp_path: Path) -> None:
-    file = tmp_path / "integration.json"
-    file.write_text(_record("r", "a", duration=1.23456) + "\n" + '{"run":"r","suite":"s","figures":{}}\n')
-    assert durations_from_telemetry([file]) == {"a": 1.235}
 
 
 def test_the_dashboard_reads_only_fields_the_telemetry_has() -> None:

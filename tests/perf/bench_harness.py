@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, text
 
+from tools.lattice.childenv import child_pytest_env
 from tools.lattice.isolation import Plane, record_run, sweep_run
 from tools.lattice.naming import WorkerNames, new_run_id
 from tools.lattice.services import start_services
@@ -152,7 +153,7 @@ def run_suite(workers: int, extra: list[str]) -> SuiteRun:
             f"--lattice-logs={logs}", f"--lattice-suite=bench-n{workers}", f"--randomly-seed={seed}", *extra,
         ]  # fmt: skip
         started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, env=child_pytest_env(), check=False)
         wall = time.perf_counter() - started
     out = done.stdout + done.stderr
     summary = _SUMMARY.search(out)

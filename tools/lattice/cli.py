@@ -34,7 +34,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "spec": ("tools.lattice.spec", "add_spec_commands"),
     "gen": ("tools.lattice.sdk", "add_gen_commands"),
     "peer": ("tools.lattice.peer", "add_peer_commands"),
-    "shards": ("tools.lattice.sharding", "add_shards_commands"),
     "report": ("tools.lattice.report.command", "add_report_commands"),
     "coverage": ("tools.lattice.coverage_report", "add_coverage_commands"),
     "mutate": ("tools.lattice.mutate.command", "add_mutate_commands"),

@@ -101,12 +101,33 @@ def run(args: argparse.Namespace) -> int:
         print(f"{suite:<14} {row['percent']:>8.2f} {row['unique_lines']:>18}")
     print(f"{'all':<14} {total:>8.2f}   branches {summary['branch_percent']:.2f} %  (floor {floor:.0f} %)")
     print(f"report: {DATA_DIR}/html/index.html, coverage.xml, report.json; summary {SUMMARY}")
-    if not summary["passed"]:
+    failed = not summary["passed"]
+    if failed:
         print(f"lattice: coverage {total:.2f} % is below the floor of {floor:.0f} % ([tool.coverage.report])")
-        return 1
-    return 0
+    if args.diff_base:
+        from tools.lattice.changed_coverage import changed_lines
+
+        code, figures = changed_lines(DATA_DIR / "coverage.xml", args.diff_base, DATA_DIR)
+        summary["changed_lines"] = {
+            "base": args.diff_base,
+            "lines": figures.get("total_num_lines"),
+            "percent": figures.get("total_percent_covered"),
+            "passed": code == 0,
+        }
+        SUMMARY.write_text(json.dumps(summary, indent=2) + "\n")
+        if code:
+            print(
+                f"lattice: changed lines since {args.diff_base}: below [tool.diff_cover] fail_under (above)"
+            )
+            failed = True
+    return 1 if failed else 0
 
 
 def add_coverage_commands(subparsers: Any) -> None:
     parser = subparsers.add_parser("coverage", help="coverage of app/ per suite and overall, with the floor")
+    parser.add_argument(
+        "--diff-base",
+        metavar="REF",
+        help="also the lines changed since REF (diff-cover), with their floor [tool.diff_cover] fail_under",
+    )
     parser.set_defaults(handler=run)

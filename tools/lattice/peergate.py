@@ -1,4 +1,5 @@
-"""The peer gate: schemathesis' failures against a reviewed allowlist (openapi/peer-allowlist.toml).
+"""The peer gate: schemathesis' failures (read from its JUnit XML) against a reviewed allowlist
+(openapi/peer-allowlist.toml).
 
 A failure is (check, operation), e.g. ("ST202", "GET /v1/marks"). The gate fails on a failure the list
 does not name (the document and the service disagree somewhere new) and on an entry no failure matched
@@ -9,16 +10,12 @@ called stale when a run did not happen upon it.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 ALLOWLIST = Path("openapi/peer-allowlist.toml")
-
-_SECTION = re.compile(r"^_{3,} (.+?) _{3,}$")
-_CHECK = re.compile(r"^- (.+)$")
-_CODE = re.compile(r"^(ST\d+)\b")
 
 
 class AllowlistError(Exception):
@@ -44,28 +41,24 @@ class Verdict:
         return not self.unlisted and not self.stale
 
 
-def failures(output: str) -> set[tuple[str, str]]:
-    """(check code, operation) of every failure in schemathesis' FAILURES section."""
+def failures(junit: Path) -> set[tuple[str, str]]:
+    """(check code, operation) of every failure in schemathesis' JUnit XML (`--report junit`).
+
+    One <testcase> per operation (its name "METHOD /path", or "Stateful tests"); each <failure>'s message
+    lists the codes of its checks ("ST202, ST302"). An <error> (the operation could not be tested: a
+    network error, a schema schemathesis cannot read) counts as the check "error": a gap all the same."""
+    try:
+        root = ElementTree.parse(junit).getroot()  # noqa: S314 - this session's own schemathesis report
+    except (OSError, ElementTree.ParseError) as exc:
+        raise AllowlistError(f"peer: cannot read schemathesis' JUnit XML {junit}: {exc}") from None
     found: set[tuple[str, str]] = set()
-    operation: str | None = None
-    in_failures = False
-    for line in output.splitlines():
-        if "FAILURES" in line and line.startswith("="):
-            in_failures = True
-            continue
-        if in_failures and line.startswith("=") and "FAILURES" not in line:
-            break
-        if not in_failures:
-            continue
-        section = _SECTION.match(line)
-        if section:
-            operation = section.group(1).strip()
-            continue
-        check = _CHECK.match(line)
-        if check and operation is not None:
-            title = check.group(1).strip()
-            code = _CODE.match(title)
-            found.add((code.group(1) if code else title, operation))
+    for case in root.iter("testcase"):
+        operation = case.get("name", "")
+        for failure in case.findall("failure"):
+            codes = [code.strip() for code in (failure.get("message") or "").split(",") if code.strip()]
+            found.update((code, operation) for code in codes or ["failure"])
+        if case.find("error") is not None:
+            found.add(("error", operation))
     return found
 
 

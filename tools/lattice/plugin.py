@@ -205,13 +205,14 @@ def _guards(run: RunContext) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    node.workerinput["lattice"] = node.config.stash[_RUN].as_workerinput()
+    if _RUN in node.config.stash:  # none without a target: such a suite runs under xdist untouched
+        node.workerinput["lattice"] = node.config.stash[_RUN].as_workerinput()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     figures = getattr(node, "workeroutput", {}).get("lattice_figures")
-    if figures:
+    if figures and _RUN in node.config.stash:
         node.config.stash[_RUN].worker_figures[node.gateway.id] = figures
 
 
