@@ -91,11 +91,15 @@ BYTE_CASES: dict[str, ByteCase] = {
     "UTF-8 with BOM": lambda m: b"\xef\xbb\xbf" + m + b"\nx",
     "bare carriage returns": lambda m: m + b"\rsecond\rthird",
     "Unicode separators": lambda m: ("\u2028" + m.decode() + "\u2029x\x85").encode(),
-    "title cut inside a multibyte character": lambda m: ("\u00e9" * 299 + "\U0001f600" * 10 + m.decode()).encode(),
+    "title cut inside a multibyte character": lambda m: (
+        "\u00e9" * 299 + "\U0001f600" * 10 + m.decode()
+    ).encode(),
 }
 CONTENT_TYPES = ("text/plain", "text/plain; charset=utf-16", "text/html", "application/octet-stream")
 
-_INGESTIONS = text("SELECT mark_id, version, status, attempts, error FROM ingestions WHERE mark_id = ANY(:ids)")
+_INGESTIONS = text(
+    "SELECT mark_id, version, status, attempts, error FROM ingestions WHERE mark_id = ANY(:ids)"
+)
 
 
 @dataclass
@@ -133,7 +137,9 @@ def _json_requests(op: Operation) -> list[tuple[str, str, bytes]]:
         body, _ = marked_body(component, marker)
         for name, _ in _text_properties(component)[:1]:
             body[name] = f"{body[name]} caf\u00e9" if isinstance(body.get(name), str) else body.get(name)
-        requests.append((f"body in {encoding}", marker, json.dumps(body, ensure_ascii=False).encode(encoding)))
+        requests.append(
+            (f"body in {encoding}", marker, json.dumps(body, ensure_ascii=False).encode(encoding))
+        )
     return requests
 
 
@@ -184,7 +190,9 @@ def test_worker_inputs_sweep(
                     response = live.request(
                         op.method.upper(), built.path, content=make(marker.encode()), headers=headers
                     )
-                    sent.append(Sent(f"{op.operation_id} {case} as {content_type}", marker, response.status_code))
+                    sent.append(
+                        Sent(f"{op.operation_id} {case} as {content_type}", marker, response.status_code)
+                    )
                     if response.status_code < 300:
                         sent[-1].mark_id = _mark_of(built.params, response)
     for item in sent:
@@ -250,5 +258,8 @@ def test_worker_inputs_sweep(
         problems=len(problems),
         seconds=round(elapsed, 1),
     )
-    print(f"worker_inputs: {len(ops)} operations, {len(sent)} requests, {len(accepted)} accepted, {outcomes}, {elapsed:.1f}s")
+    print(
+        f"worker_inputs: {len(ops)} operations, {len(sent)} requests, {len(accepted)} accepted,"
+        f" {outcomes}, {elapsed:.1f}s"
+    )
     assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)

@@ -109,7 +109,13 @@ class Builder:
     """Builds requests as `user` (with `user`'s API token, so a session token stays to revoke it with)."""
 
     def __init__(
-        self, client: httpx.Client, mailbox: Mailbox, user: SignedInUser, stored_bytes: int, *, fill: bool = True
+        self,
+        client: httpx.Client,
+        mailbox: Mailbox,
+        user: SignedInUser,
+        stored_bytes: int,
+        *,
+        fill: bool = True,
     ) -> None:
         """`stored_bytes`: the size of uploaded bytes; `fill`: whether objects a path needs are created
         with every property set (else with only what the smallest valid body needs)."""
