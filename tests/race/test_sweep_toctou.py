@@ -3,7 +3,9 @@ user or on a resource (`swept("toctou")`, enumerated at run time).
 
 For each operation, every intervention that can take away what it depends on while it is in flight:
 - `revoke-token`: the API token it is sent with is revoked (the document's DELETE of what the
-  token-issuing operation creates); `delete-account`: its account is deleted (the secured DELETE
+  token-issuing operation creates); `token-expires` / `session-expires`: the clock passes the expiry
+  of the API token, or of the session token it is then sent with (no operation makes time pass, so
+  the row's expiry is set to now); `delete-account`: its account is deleted (the secured DELETE
   without a path parameter). From then on the documented answer is 401 (docs/api.md);
 - `delete:<operation>`: a DELETE whose path is its own path or a prefix of it (the mark under its
   attachment): 404 from then on (a PUT of the same path creates anew, so it is exempt);
@@ -68,6 +70,10 @@ _USER_TEXT = text(
     " WHERE m.user_id = :u), '')"
 )
 _ATTACHMENTS = text("SELECT blob_id FROM attachments")
+_EXPIRE = text(
+    "UPDATE tokens SET expires_at = now() WHERE user_id = :u AND kind = :kind"
+    " AND (kind = 'session' OR id = :id)"
+)
 
 
 # ---- the interventions, from the document
@@ -105,8 +111,16 @@ def _token_revocation() -> Operation:
 class Intervention:
     name: str
     gone: int | None  # the documented answer once it happened (None: a replacement, nothing is gone)
-    op: Operation
+    op: Operation | None  # the operation that intervenes (None: the clock, see `expire`)
     credential: bool = False
+    on_session: bool = False  # the request is sent with the session token, not the API token
+
+    @property
+    def session_survives(self) -> bool:
+        return self.credential and not self.on_session and self.name != "delete-account"
+
+    def auth(self, user: SignedInUser) -> dict[str, str]:
+        return {"Authorization": f"Bearer {user.session_token}"} if self.on_session else {}
 
 
 def interventions(op: Operation) -> list[Intervention]:
@@ -114,6 +128,8 @@ def interventions(op: Operation) -> list[Intervention]:
     if op.secured:
         found += [
             Intervention("revoke-token", 401, _token_revocation(), credential=True),
+            Intervention("token-expires", 401, None, credential=True),
+            Intervention("session-expires", 401, None, credential=True, on_session=True),
             Intervention("delete-account", 401, _account_deletion(), credential=True),
         ]
     for other in operations():
@@ -156,16 +172,25 @@ class Sweep:
     ) -> Callable[[], httpx.Response]:
         """The intervention as a call, with the user's session token (the request uses its API token)."""
         session = user.headers
+        op = what.op
+        if op is None:
+            return lambda: self.expire(what, user)
         if what.name == "revoke-token":
-            (param,) = (p["name"] for p in what.op.parameters("path"))
-            path = what.op.url({param: str(user.api_token_id)})
-            return lambda: self.live.delete(path, headers=session)
-        if what.name == "delete-account":
-            return lambda: self.live.delete(what.op.path, headers=session)
-        path = what.op.url(built.params)
+            (param,) = (p["name"] for p in op.parameters("path"))
+            path = op.url({param: str(user.api_token_id)})
+        else:
+            path = op.url(built.params)
         if what.name.startswith("replace:"):
             return lambda: self.live.put(path, content=replacement, headers=session)
-        return lambda: self.live.delete(path, headers=session)
+        return lambda: self.live.delete(path, headers=session)  # revoke-token, delete-account, delete:*
+
+    def expire(self, what: Intervention, user: SignedInUser) -> httpx.Response:
+        """The clock passes the credential's expiry (no operation makes time pass: its row is set to
+        expire now, as the clock would have it)."""
+        kind = "session" if what.on_session else "api"
+        with self.lattice.engine.begin() as conn:
+            conn.execute(_EXPIRE, {"u": user.id, "kind": kind, "id": user.api_token_id})
+        return httpx.Response(204)
 
     def problem(self, op: Operation, what: Intervention, mode: str, message: str) -> None:
         self.problems.append(
@@ -184,7 +209,7 @@ class Sweep:
         landed = [value for value in built.written if value in stored]
         if landed:
             self.problem(op, what, mode, f"its write landed after the intervention answered: {landed}")
-        if op.method == "delete" and what.name == "revoke-token":
+        if op.method == "delete" and what.session_survives:
             reader = next((o for o in operations() if o.path == op.path and o.method == "get"), None)
             if reader is not None:
                 still = self.live.get(built.path, headers=user.headers)
@@ -218,7 +243,7 @@ class Sweep:
     def held(self, op: Operation, what: Intervention) -> None:
         user, builder = self.user()
         built = builder.build(op)
-        head, body = built.wire()
+        head, body = built.wire(**what.auth(user))
         request = HeldBody(self.stack.base_url, head, body)
         done = self.intervene(what, user, built)()
         self.requests += 2
@@ -249,7 +274,7 @@ class Sweep:
     def slow_read(self, op: Operation, what: Intervention) -> None:
         user, builder = self.user()
         built = builder.build(op)
-        head, _ = built.wire()
+        head, _ = built.wire(**what.auth(user))
         replacement = bytes_of(new_marker(), STORED_BYTES)
         reader = SlowRead(self.stack.base_url, head)
         try:
@@ -295,7 +320,7 @@ class Sweep:
         def copy(index: int, request: Built) -> Callable[[], httpx.Response]:
             def call() -> httpx.Response:
                 time.sleep(index * STAGGER_S)
-                response = request.send(self.live)
+                response = request.send(self.live, **what.auth(user))
                 bodies[index] = response.content
                 return response
 
@@ -342,9 +367,9 @@ class Sweep:
             self.problem(op, what, mode, f"answered {shot.status} {shot.body!r}"[:300])
             return
         allowed = set(op.success_statuses) | ({what.gone} if what.gone else set())
-        # A revoked token deletes nothing: 404 is never right. A write racing its account's deletion
-        # happens before it or answers 401 (docs/api.md); a read may find the mark gone first (404).
-        if what.credential and shot.status == 404 and (what.name == "revoke-token" or op.method != "get"):
+        # A revoked or expired token deletes nothing: 404 is never right. A write racing its account's
+        # deletion happens before it or answers 401 (docs/api.md); a read may find the mark gone first.
+        if what.credential and shot.status == 404 and (what.name != "delete-account" or op.method != "get"):
             self.problem(op, what, mode, "answered 404 where the loss of its credential is documented as 401")
             return
         if what.name == "delete-account" and op.method == "get":
