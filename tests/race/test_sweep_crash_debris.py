@@ -10,7 +10,8 @@ The API is restarted on its own port with its Redis URL through a proxy that can
    binary upload: its blob is complete, its row not committed); and, with the proxy holding, wave 2:
    COPIES more requests each — those that commit a version and then send its message stay blocked
    in the send (committed, not sent); the others are answered (acknowledged too);
-3. SIGKILL of both processes; the proxy drops what it held; both restart on the stack's own settings.
+3. SIGKILL of both processes (the worker, idle, before step 2: its requeue loop must not send what the
+   proxy holds back); the proxy drops what it held; both restart on the stack's own settings.
 Then:
 - after start-up, no `.part` file and no blob file without its attachment row (nor a row without its
   file), within STARTUP_S;
@@ -47,7 +48,7 @@ from tools.lattice.race.classes import record, swept
 from tools.lattice.race.documented import Builder, Built, same_path
 from tools.lattice.race.holdproxy import HoldProxy
 from tools.lattice.race.inflight import HeldBody
-from tools.lattice.race.observe import blob_files, poll
+from tools.lattice.race.observe import blob_names, poll
 from tools.lattice.workerstate import WorkerLattice
 
 pytestmark = pytest.mark.live
@@ -88,6 +89,7 @@ class Crash:
     users: list[SignedInUser] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
     requests: int = 0
+    worst_bystander_s: float = 0.0
 
     def user(self) -> tuple[SignedInUser, Builder]:
         user = sign_in(self.live, self.lattice.mailbox, unique_email("crash"))
@@ -107,7 +109,7 @@ class Crash:
         self.sent.append(item)
 
     def debris(self) -> list[str]:
-        files = blob_files(self.lattice.settings.blob_dir)
+        files = blob_names(self.lattice.settings.blob_dir)
         with self.lattice.engine.connect() as conn:
             rows = {r.blob_id.hex for r in conn.execute(_ATTACHMENTS)}
         partial = sorted(f"partial file {n}" for n in files if n.endswith(".part"))
@@ -271,7 +273,9 @@ def test_crash_debris_sweep(live: httpx.Client, live_stack: LiveStack, lattice: 
                 crash.send(crash.prepared(op, "wave 1"), live)
         poll(crash.open_ingestions, lambda rows: not rows, timeout_s=30.0, what="wave 1 ingested")
 
-        # 2. in flight at the kill, on the second API
+        # 2. in flight at the kill, on the second API. The worker dies first, idle: its requeue loop
+        # must not send what the proxy holds back before the API dies too.
+        live_stack.kill("worker")
         crashed = crashing_api.result()
         blocked: list[Sent] = []
         wave2 = [crash.prepared(op, "wave 2") for op in ops for _ in range(COPIES)]
@@ -299,20 +303,28 @@ def test_crash_debris_sweep(live: httpx.Client, live_stack: LiveStack, lattice: 
         # Wait until every request that will be answered is, and the rest have sat still a while.
         last_change, answered = time.monotonic(), 0
         deadline = time.monotonic() + IN_FLIGHT_S
+        watcher, _ = crash.user()
+        bystander = httpx.Client(base_url=crashed.base_url, timeout=10.0, headers=watcher.headers)
         while time.monotonic() < deadline:
+            # Another user's request on the API holding all this: answered, and how fast.
+            asked = time.monotonic()
+            seen = bystander.get("/v1/me")
+            crash.worst_bystander_s = max(crash.worst_bystander_s, time.monotonic() - asked)
+            if seen.status_code != 200:
+                problems.append(f"a bystander's GET /v1/me answered {seen.status_code} with writes in flight")
             now_answered = sum(1 for t in threads if not t.is_alive())
             if now_answered != answered:
                 answered, last_change = now_answered, time.monotonic()
             if time.monotonic() - last_change > QUIET_S:
                 break
             time.sleep(0.05)
+        bystander.close()
         at_kill = crash.debris()
         committed_unsent = crash.open_ingestions()
         in_flight_count = sum(1 for t in threads if t.is_alive()) + len(stalled)
 
         # 3. SIGKILL the API and the worker, drop what the proxy held, restart both on the stack's settings
         crashed.kill("api")
-        live_stack.kill("worker")
         killed_at = time.monotonic()
         proxy.drop()
         locks.close()
@@ -343,6 +355,7 @@ def test_crash_debris_sweep(live: httpx.Client, live_stack: LiveStack, lattice: 
         CLASS,
         operations_swept=len(ops),
         requests=crash.requests + len(stalled),
+        worst_bystander_latency_s=round(crash.worst_bystander_s, 3),
         acknowledged=len(acknowledged),
         in_flight_at_kill=in_flight_count,
         committed_unsent_at_kill=len(committed_unsent),

@@ -29,8 +29,9 @@ recorded. Every problem found is listed at the end, with the operation and inter
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 import pytest
@@ -44,7 +45,7 @@ from tools.lattice.race.classes import record, swept
 from tools.lattice.race.documented import Builder, Built, binary_put, bytes_of, new_marker
 from tools.lattice.race.firing import Batch, Shot
 from tools.lattice.race.inflight import HeldBody, SlowRead
-from tools.lattice.race.observe import blob_files
+from tools.lattice.race.observe import blob_names
 from tools.lattice.workerstate import WorkerLattice
 
 pytestmark = pytest.mark.live
@@ -70,6 +71,10 @@ _USER_TEXT = text(
     " WHERE m.user_id = :u), '')"
 )
 _ATTACHMENTS = text("SELECT blob_id FROM attachments")
+_SESSION_CURRENT = text(
+    "UPDATE tokens SET expires_at = now() + make_interval(secs => :ttl)"
+    " WHERE user_id = :u AND kind = 'session'"
+)
 _EXPIRE = text(
     "UPDATE tokens SET expires_at = now() WHERE user_id = :u AND kind = :kind"
     " AND (kind = 'session' OR id = :id)"
@@ -162,9 +167,27 @@ class Sweep:
     leftovers: list[str]
     requests: int = 0
     worst_bystander_s: float = 0.0
+    account: SignedInUser | None = None
 
-    def user(self) -> tuple[SignedInUser, Builder]:
-        user = sign_in(self.live, self.lattice.mailbox, unique_email("toctou"), with_api_token=True)
+    def user(self, op: Operation, what: Intervention) -> tuple[SignedInUser, Builder]:
+        """A user whose credential `what` may take away: a new account when the account may end (the
+        intervention or the operation deletes it); otherwise one account for the whole sweep, with a
+        new API token each time (a revoked or expired one is spent), and its session made current again
+        (the clock set back) after a round in which the session expired."""
+        ends = what.name == "delete-account" or op == _account_deletion()
+        if ends or self.account is None:
+            user = sign_in(self.live, self.lattice.mailbox, unique_email("toctou"), with_api_token=True)
+            if ends:
+                return user, Builder(self.live, self.lattice.mailbox, user, STORED_BYTES)
+            self.account = user
+        with self.lattice.engine.begin() as conn:
+            ttl = float(self.lattice.settings.session_ttl_seconds)
+            conn.execute(_SESSION_CURRENT, {"u": self.account.id, "ttl": ttl})
+        minted = self.live.post("/v1/tokens", json={"name": "toctou"}, headers=self.account.headers)
+        assert minted.status_code == 201, minted.text
+        user = replace(
+            self.account, api_token=minted.json()["token"], api_token_id=uuid.UUID(minted.json()["id"])
+        )
         return user, Builder(self.live, self.lattice.mailbox, user, STORED_BYTES)
 
     def intervene(
@@ -217,7 +240,7 @@ class Sweep:
                     self.problem(op, what, mode, f"answered {what.gone} but deleted {built.path}")
 
     def check_storage(self, op: Operation, what: Intervention, mode: str) -> None:
-        files = blob_files(self.lattice.settings.blob_dir)
+        files = blob_names(self.lattice.settings.blob_dir)
         with self.lattice.engine.connect() as conn:
             rows = {r.blob_id.hex for r in conn.execute(_ATTACHMENTS)}
         partial = sorted(name for name in files if name.endswith(".part"))
@@ -241,7 +264,7 @@ class Sweep:
     # ---- 1. held body
 
     def held(self, op: Operation, what: Intervention) -> None:
-        user, builder = self.user()
+        user, builder = self.user(op, what)
         built = builder.build(op)
         head, body = built.wire(**what.auth(user))
         request = HeldBody(self.stack.base_url, head, body)
@@ -272,7 +295,7 @@ class Sweep:
     # ---- 2. slow read
 
     def slow_read(self, op: Operation, what: Intervention) -> None:
-        user, builder = self.user()
+        user, builder = self.user(op, what)
         built = builder.build(op)
         head, _ = built.wire(**what.auth(user))
         replacement = bytes_of(new_marker(), STORED_BYTES)
@@ -302,7 +325,7 @@ class Sweep:
     # ---- 3. concurrent
 
     def concurrent(self, op: Operation, what: Intervention) -> None:
-        user, builder = self.user()
+        user, builder = self.user(op, what)
         copies = READER_COPIES if op.method == "get" else COPIES
         first = builder.build(op)
         # A resource intervention acts on one object, shared by the copies; a credential's loss reaches

@@ -172,6 +172,17 @@ def test_worker_inputs_sweep(
     builder = Builder(live, lattice.mailbox, person, stored_bytes=16, fill=False)
     problems: list[str] = []
     sent: list[Sent] = []
+    worst_bystander_s = 0.0
+
+    def bystander() -> None:
+        """Another request while the worker chews: answered, and how fast."""
+        nonlocal worst_bystander_s
+        asked = time.monotonic()
+        seen = live.get("/v1/me", headers=person.headers)
+        worst_bystander_s = max(worst_bystander_s, time.monotonic() - asked)
+        if seen.status_code != 200:
+            problems.append(f"a bystander's GET /v1/me answered {seen.status_code}")
+
     for op in ops:
         if op.json_body_component:
             for case, marker, body in _json_requests(op):
@@ -206,6 +217,7 @@ def test_worker_inputs_sweep(
     budget_s = 15.0 + max_attempts * settings.ingest_max_backoff_ms / 1000
 
     def rows() -> dict[uuid.UUID, Any]:
+        bystander()
         with lattice.engine.connect() as conn:
             return {r.mark_id: r for r in conn.execute(_INGESTIONS, {"ids": ids})}
 
@@ -253,6 +265,7 @@ def test_worker_inputs_sweep(
         CLASS,
         operations_swept=len(ops),
         requests=len(sent),
+        worst_bystander_latency_s=round(worst_bystander_s, 3),
         accepted=len(accepted),
         leftovers=[p for p in problems if "still" in p],
         problems=len(problems),
