@@ -5,13 +5,10 @@ every time, not when a race happens to line up."""
 
 from __future__ import annotations
 
-import socket
 import time
-from urllib.parse import urlsplit
 
 from tools.lattice.race import rawhttp
-
-SMALL_WINDOW = 4096  # bytes of receive buffer: far below any response the sweeps hold
+from tools.lattice.race.stalls import SMALL_RCVBUF
 
 
 class HeldBody:
@@ -38,12 +35,7 @@ class SlowRead:
     headers are in, `rest()` reads the body to its Content-Length (or to the server's hang-up)."""
 
     def __init__(self, base_url: str, request: bytes) -> None:
-        parts = urlsplit(base_url)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        # Set before connecting, so the window the server sees is small from the first segment.
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SMALL_WINDOW)
-        self.sock.settimeout(30.0)
-        self.sock.connect((parts.hostname or "127.0.0.1", parts.port or 80))
+        self.sock = rawhttp.connect(base_url, 30.0, rcvbuf=SMALL_RCVBUF)
         self.sock.sendall(request)
         self.buffer = b""
         self.status = 0
