@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -39,12 +40,41 @@ class LiveStack:
     def client(self, **kwargs: object) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, timeout=10.0, **kwargs)  # type: ignore[arg-type]
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        """(Re)start the worker process, e.g. after a drill killed it."""
+    def start_worker(self, settings: Any | None = None) -> subprocess.Popen[bytes]:
+        """(Re)start the worker process, e.g. after a drill killed it (on other `settings` if given)."""
         self.processes["worker"] = _spawn(
-            load_target().worker_command(), self.settings, self.logs / "worker.log"
+            load_target().worker_command(), settings or self.settings, self.logs / "worker.log"
         )
         return self.processes["worker"]
+
+    def start_api(self, settings: Any | None = None, timeout_s: float = 30.0) -> subprocess.Popen[bytes]:
+        """(Re)start the API server on this stack's port (on other `settings` if given, e.g. a dependency
+        URL through a proxy) and return once it answers its health path."""
+        port = urlsplit(self.base_url).port or 80
+        api_log = self.logs / "api.log"
+        target = load_target()
+        api = self.processes["api"] = _spawn(
+            target.api_command("127.0.0.1", port), settings or self.settings, api_log
+        )
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if api.poll() is not None:
+                raise LiveStackFailed(f"the API server exited with {api.returncode}:\n{_tail(api_log)}")
+            try:
+                if httpx.get(f"{self.base_url}{target.health_path}", timeout=1.0).status_code == 200:
+                    return api
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise LiveStackFailed(f"the API server did not answer within {timeout_s}s:\n{_tail(api_log)}")
+            time.sleep(0.05)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process of the stack ("api" or "worker") and reap it: no chance to clean up."""
+        process = self.processes.pop(name, None)
+        if process is not None:
+            process.kill()
+            process.wait()
 
     def stop(self) -> None:
         for name in ("api", "worker"):
@@ -81,23 +111,11 @@ def start_live_stack(
     """Start the API server (and a worker) on `settings`, whose schema must already be migrated."""
     port = free_port()
     stack = LiveStack(base_url=f"http://127.0.0.1:{port}", settings=settings, logs=logs)
-    api_log = logs / "api.log"
-    target = load_target()
-    stack.processes["api"] = _spawn(target.api_command("127.0.0.1", port), settings, api_log)
     if with_worker:
         stack.start_worker()
-    deadline = time.monotonic() + timeout_s
-    while True:
-        api = stack.processes["api"]
-        if api.poll() is not None:
-            stack.stop()
-            raise LiveStackFailed(f"the API server exited with {api.returncode}:\n{_tail(api_log)}")
-        try:
-            if httpx.get(f"{stack.base_url}{target.health_path}", timeout=1.0).status_code == 200:
-                return stack
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            stack.stop()
-            raise LiveStackFailed(f"the API server did not answer within {timeout_s}s:\n{_tail(api_log)}")
-        time.sleep(0.05)
+    try:
+        stack.start_api(timeout_s=timeout_s)
+    except LiveStackFailed:
+        stack.stop()
+        raise
+    return stack

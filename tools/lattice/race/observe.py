@@ -26,6 +26,11 @@ def blob_files(root: Path) -> dict[str, str]:
     }
 
 
+def blob_names(root: Path) -> set[str]:
+    """The names of the files under the blob dir (`.part` ones included), without reading them."""
+    return {path.name for path in root.glob("*/*") if path.is_file()}
+
+
 def rss_bytes(pid: int) -> int:
     """Resident set size of a process, from /proc (Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
