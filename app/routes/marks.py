@@ -161,10 +161,13 @@ def update_mark(
         start_new_version(ingestion, mark.updated_at)
         session.add(ingestion)
         version = ingestion.version
+    # Read inside the transaction that wrote it (the mark is locked): read after the commit, an account
+    # deleted meanwhile would turn a write that happened into a 404.
+    out = to_out(load(session, user, mark_id))
     session.commit()
     if version is not None:
         send(runtime.ingestion, runtime.engine, mark_id, version)
-    return to_out(load(session, user, mark_id))
+    return out
 
 
 @router.delete(

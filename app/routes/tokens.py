@@ -61,11 +61,10 @@ def list_tokens(user: CurrentUser, session: SessionDep) -> list[TokenOut]:
     "/{token_id}", name="revoke", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 404, 422, 503)
 )
 def revoke_token(token_id: uuid.UUID, user: SignedInUser, session: SessionDep) -> Response:
-    # The account held (a deletion racing this is a 401), not the caller's own token: two requests each
-    # revoking the other's token (or both their own) would wait for each other's share lock for ever.
-    hold_account(session, user.id)
     # One conditional statement: two revocations racing (or the account's deletion) cannot both succeed,
-    # and the loser gets a 404 instead of a failed flush of a row that is gone.
+    # and the loser gets a 404 instead of a failed flush of a row that is gone. No lock on the account:
+    # holding it (even FOR KEY SHARE) deadlocked with a PATCH /v1/me that holds this token while it
+    # updates the account row; a deletion that won is told apart below (401, not 404).
     revoked = session.execute(
         update(Token)
         .where(
@@ -77,7 +76,9 @@ def revoke_token(token_id: uuid.UUID, user: SignedInUser, session: SessionDep) -
         .values(revoked_at=utcnow())
         .returning(col(Token.id))
     ).first()
-    session.commit()
     if revoked is None:
+        hold_account(session, user.id)  # 401 when the account went meanwhile
+        session.rollback()
         raise not_found("token")
+    session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
