@@ -159,6 +159,10 @@ def run_peer(args: argparse.Namespace) -> int:
                 str(args.workers),
                 "--seed",
                 str(args.seed),
+                # No example database: a run depends on the seed, the document and the code alone, not
+                # on what earlier runs on this checkout happened to find (.schemathesis/ replays it).
+                "--generation-database",
+                "none",
                 "--report",
                 "junit",
                 "--report-junit-path",
