@@ -13,7 +13,7 @@ from app.problems import PROBLEM_MEDIA_TYPE
 from app.routes.responses import header
 
 TITLE = "Retrace API"
-VERSION = "2.4.0"
+VERSION = "2.5.0"
 PROBLEM_SCHEMA = "Problem"
 
 # Ids a creating operation hands to the operations that use them (schemathesis follows these).

@@ -7,7 +7,7 @@ long_description = (here / "README.md").read_text(encoding="utf-8")
 
 setup(
     name="retrace-client",
-    version="2.4.0",
+    version="2.5.0",
     description="A client library for accessing Retrace API",
     long_description=long_description,
     long_description_content_type="text/markdown",

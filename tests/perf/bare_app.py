@@ -1,9 +1,11 @@
-"""The latency anchor: a bare FastAPI + SQLModel app doing only GET-by-primary-key on `marks`.
+"""The tutorial reference: a bare FastAPI + SQLModel app doing only GET-by-primary-key on `marks`.
 
 Same server (uvicorn with httptools, no access log), same driver (psycopg 3) and same schema as the
 API under test, written the way the FastAPI/SQLModel tutorial writes it: a sync route, a Session per
-request from a plain engine. No auth, no domain. The perf suite reports every API figure as a ratio to
-this app's figures measured in the same run, so a loaded machine slows both sides alike.
+request from a plain engine. No auth, no domain. Two thread-pool hops per request (the sync
+generator dependency and the sync route) on a default pool of 5: slower than Retrace itself, so it is
+not the floor (tests/perf/floor_app.py is). It stays as a second, labelled reference: the gates that
+predate the floor (the load-scaled p95 gate, the `*_vs_bare` ratios against the baseline) divide by it.
 
 `python -m tests.perf.bare_app PORT` with the service's `RETRACE_*` environment.
 """
@@ -15,13 +17,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
-import uvicorn
 from fastapi import Depends, FastAPI, HTTPException
 from sqlalchemy import create_engine
 from sqlmodel import Session
 
 from app.models import Mark
 from app.settings import load_settings
+from tests.perf.anchor_server import serve
 
 
 def create_bare_app() -> FastAPI:
@@ -50,20 +52,5 @@ def create_bare_app() -> FastAPI:
     return app
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1 or not argv[0].isdigit():
-        print("usage: python -m tests.perf.bare_app PORT", file=sys.stderr)
-        return 2
-    uvicorn.run(
-        create_bare_app(),
-        host="127.0.0.1",
-        port=int(argv[0]),
-        http="httptools",
-        log_level="warning",
-        access_log=False,
-    )
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(serve(create_bare_app, "tests.perf.bare_app", sys.argv[1:]))

@@ -1,8 +1,9 @@
 """The perf suite's fixtures and its ending: history, baseline verdict, plot and one summary table.
 
 Run as `pytest tests/perf -o python_files='perf_*.py' -p no:randomly -n 0 --lattice-suite=perf` (what
-`nox -s perf` does); `--accept` takes the run as the new baseline. The benchmark files are named
-`perf_*.py` so that a plain `pytest tests` never collects them.
+`nox -s perf` does); every run's record goes to logs/; `--record` also appends it to the tracked
+perf/history.jsonl and `--accept` takes it as the new tracked baseline (nothing else touches the tree).
+The benchmark files are named `perf_*.py` so that a plain `pytest tests` never collects them.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ _VERDICT = pytest.StashKey[list[str]]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("perf", "Retrace perf sentinels")
     group.addoption("--accept", action="store_true", dest="perf_accept", help="take this run as baseline")
+    group.addoption(
+        "--record",
+        action="store_true",
+        dest="perf_record",
+        help="also append this run to the tracked perf/history.jsonl (logs/perf-history.jsonl always)",
+    )
     group.addoption(
         "--perf-scale", type=float, default=1.0, help="multiply the number of calls per client (default 1)"
     )

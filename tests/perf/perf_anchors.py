@@ -1,9 +1,11 @@
-"""wrk against the bare anchor and against the API's read path, interleaved, in the same minute.
+"""wrk against the anchors and against the API's read path, interleaved, in the same minute.
 
-The anchor (tests/perf/bare_app.py) runs beside the API on the same service set; wrk drives
-both over the same 2,000 seeded mark ids. What the ratios divide is recorded under `wrk` in the
-figures; the anchor runs first and last, and its figures are the mean of the two runs, so drift of the
-machine's load during the minute lands on both sides.
+Two anchors run beside the API on the same service set: the floor (tests/perf/floor_app.py, the
+leanest GET-by-pk this stack allows, which every `*_vs_floor` ratio divides by) and the tutorial-shaped
+reference (tests/perf/bare_app.py, `*_vs_bare`, which the older gates still use). wrk drives all three
+over the same 2,000 seeded mark ids. What the ratios divide is recorded under `wrk` in the figures; each
+anchor runs first and last and its figures are the mean of the two runs, so drift of the machine's load
+during the minute lands on every side.
 """
 
 from __future__ import annotations
@@ -33,16 +35,16 @@ DURATION_S = 4.0
 SCRIPTS = Path("logs/perf/wrk")
 
 
-@pytest.fixture(scope="module")
-def bare(perf_settings: Settings) -> Iterator[tuple[str, int]]:
-    """The bare anchor app on a port of its own: (base URL, pid)."""
+def _serve_anchor(module: str, settings: Settings) -> Iterator[tuple[str, int]]:
+    """An anchor app (`python -m module PORT`) on a port of its own: (base URL, pid)."""
+    name = module.rsplit(".", 1)[-1]
     port = free_port()
-    log = Path("logs/perf/bare.log")
+    log = Path(f"logs/perf/{name}.log")
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.perf.bare_app", str(port)],
-            env={**os.environ, **settings_env(perf_settings)},
+            [sys.executable, "-m", module, str(port)],
+            env={**os.environ, **settings_env(settings)},
             stdout=out,
             stderr=subprocess.STDOUT,
             preexec_fn=die_with_parent(),
@@ -51,17 +53,29 @@ def bare(perf_settings: Settings) -> Iterator[tuple[str, int]]:
     deadline = time.monotonic() + 30
     try:
         while True:
-            assert process.poll() is None, f"the bare anchor exited with {process.returncode}: see {log}"
+            assert process.poll() is None, f"{name} exited with {process.returncode}: see {log}"
             try:
                 if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline, f"the bare anchor did not answer within 30 s: see {log}"
+            assert time.monotonic() < deadline, f"{name} did not answer within 30 s: see {log}"
             time.sleep(0.05)
         yield base, process.pid
     finally:
         stop_child(process)
+
+
+@pytest.fixture(scope="module")
+def bare(perf_settings: Settings) -> Iterator[tuple[str, int]]:
+    """The tutorial-shaped reference (two thread hops, a pool of 5)."""
+    yield from _serve_anchor("tests.perf.bare_app", perf_settings)
+
+
+@pytest.fixture(scope="module")
+def floor(perf_settings: Settings) -> Iterator[tuple[str, int]]:
+    """The floor: one thread hop, one pooled round trip, the service's pool size."""
+    yield from _serve_anchor("tests.perf.floor_app", perf_settings)
 
 
 def _api_pid(stack: LiveStack) -> int:
@@ -82,6 +96,7 @@ def _checked(name: str, result: WrkResult) -> dict[str, float]:
 def test_read_path_against_bare_anchor(
     stack: LiveStack,
     bare: tuple[str, int],
+    floor: tuple[str, int],
     perf_user: SignedInUser,
     lattice: WorkerLattice,
     figures: Figures,
@@ -89,21 +104,24 @@ def test_read_path_against_bare_anchor(
 ) -> None:
     wrk_path()  # one actionable line when wrk is missing, before any seeding
     ids = [str(i) for i in seed_marks(lattice.engine, perf_user.id, IDS, label="wrk")]
-    bare_base, bare_pid = bare
     duration = max(1.0, DURATION_S * scale)
-    bare_paths = [f"/marks/{i}" for i in ids]
+    anchor_paths = [f"/marks/{i}" for i in ids]
     get_paths = [f"/v1/marks/{i}" for i in ids]
+    anchors = {"floor-get": floor, "bare-get": bare}
 
-    def bare_run() -> WrkResult:
+    def anchor_run(name: str, duration_s: float = duration, measured: bool = True) -> WrkResult:
+        base, pid = anchors[name]
+        script = SCRIPTS / f"{name}.lua"
         return run_wrk(
-            bare_base, bare_paths, script=SCRIPTS / "bare.lua", duration_s=duration, server_pid=bare_pid
+            base, anchor_paths, script=script, duration_s=duration_s, server_pid=pid if measured else None
         )
 
-    # Warm-up, not recorded: both pools fill, both servers' code paths are hot.
-    run_wrk(bare_base, bare_paths, script=SCRIPTS / "bare.lua", duration_s=1)
+    # Warm-up, not recorded: every pool fills, every server's code paths are hot.
+    for name in anchors:
+        anchor_run(name, 1, measured=False)
     run_wrk(stack.base_url, get_paths, script=SCRIPTS / "get.lua", headers=perf_user.headers, duration_s=1)
 
-    first = bare_run()
+    first = {name: anchor_run(name) for name in anchors}
     runs = {
         "marks-get": run_wrk(
             stack.base_url,
@@ -130,17 +148,18 @@ def test_read_path_against_bare_anchor(
             server_pid=_api_pid(stack),
         ),
     }
-    last = bare_run()
+    last = {name: anchor_run(name) for name in reversed(anchors)}
     wrk_figures = figures.setdefault("wrk", {})
-    early, late = _checked("bare-get (first)", first), _checked("bare-get (last)", last)
-    wrk_figures["bare-get"] = {
-        key: round((early[key] + late[key]) / 2, 3)
-        for key in early
-        if early[key] is not None and late[key] is not None
-    }
+    for name in anchors:
+        early, late = _checked(f"{name} (first)", first[name]), _checked(f"{name} (last)", last[name])
+        wrk_figures[name] = {
+            key: round((early[key] + late[key]) / 2, 3)
+            for key in early
+            if early[key] is not None and late[key] is not None
+        }
     for name, result in runs.items():
         wrk_figures[name] = _checked(name, result)
     gate = budgets.p95_gate_ms(wrk_figures["bare-get"]["p95_ms"])
     figures.setdefault("gate", {})["p95_gate_ms"] = round(gate, 1)
-    over = {n: f["p95_ms"] for n, f in wrk_figures.items() if n != "bare-get" and f["p95_ms"] > gate}
+    over = {n: f["p95_ms"] for n, f in wrk_figures.items() if n not in anchors and f["p95_ms"] > gate}
     assert not over, f"p95 over the load-scaled gate of {gate:.0f} ms: {over}"

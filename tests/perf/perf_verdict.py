@@ -1,5 +1,7 @@
-"""The run's verdict (runs last): write logs/perf.json, append to perf/history.jsonl, plot logs/perf.png,
-compare the run's ratios with perf/baseline.json's or, with `--accept`, make this run the baseline."""
+"""The run's verdict (runs last): write logs/perf.json and logs/perf-history.jsonl, plot logs/perf.png,
+compare the run's ratios with perf/baseline.json's. Only `--record` appends to the tracked
+perf/history.jsonl and only `--accept` rewrites the tracked perf/baseline.json: a plain run leaves
+`git status` clean."""
 
 from __future__ import annotations
 
@@ -26,19 +28,19 @@ def test_against_baseline(figures: Figures, verdict_lines: list[str], request: p
     now = ratios(figures)
     figures["ratios"] = now
     record = history.new_record(_provider(), figures, now)
-    history.write_last_run(record)
-    history.append(record)
-    plot_history(history.load_history(), PLOT)
-    verdict_lines.append(
-        f"this run: {history.LAST_RUN}; history: {history.HISTORY} ({len(history.load_history())} runs), "
-        f"plot: {PLOT}"
+    accepting = bool(request.config.getoption("perf_accept"))
+    verdict_lines.extend(
+        history.bookkeep(
+            record, record_history=bool(request.config.getoption("perf_record")), accept_run=accepting
+        )
     )
+    plotted = history.plotted_history()
+    plot_history(plotted, PLOT)
+    verdict_lines.append(f"plot: {PLOT} ({len(plotted)} runs)")
 
-    if request.config.getoption("perf_accept"):
+    if accepting:
         # The gates are judged by the benchmarks themselves, so a run over one is still accepted (and
         # still fails the session).
-        history.accept(record)
-        verdict_lines.append(f"baseline: accepted this run ({record['commit']}) into {history.BASELINE}")
         return
 
     baseline = history.load_baseline()

@@ -361,14 +361,19 @@ def response_schema_conformance(case: Case, response: httpx.Response) -> None:
 
 
 def _empty_binary(case: Case, response: httpx.Response) -> bool:
-    """An empty body where the document says raw bytes: 0 bytes are bytes (a 0-byte attachment), which
-    openapi-core reports as missing data."""
+    """An empty body where the document says raw bytes (`format: binary`, or a media type with no schema:
+    content the document does not describe): 0 bytes are bytes (a 0-byte attachment), which openapi-core
+    reports as missing data."""
     documented = _documented(case, response) or {}
-    schemas = [media.get("schema", {}) for media in documented.get("content", {}).values()]
+    media = list(documented.get("content", {}).values())
     return (
         response.content == b""
-        and bool(schemas)
-        and all(schema.get("format") == "binary" and not schema.get("minLength") for schema in schemas)
+        and bool(media)
+        and all(
+            "schema" not in each
+            or (each["schema"].get("format") == "binary" and not each["schema"].get("minLength"))
+            for each in media
+        )
     )
 
 
