@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tools.lattice.mutate import equivalents
+from tools.lattice.mutate import equivalents, seeds
 from tools.lattice.mutate.operators import mutations
+from tools.lattice.mutate.prefilter import prefilter
 from tools.lattice.mutate.report import Result, github_annotations, score
 from tools.lattice.mutate.sandbox import Outcome
 from tools.lattice.mutate.scope import ScopeError, changed_lines, mutants_of, select
@@ -125,7 +126,7 @@ def test_changed_lines_since_a_ref(tmp_path: Path) -> None:
     _git(tmp_path, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "two")
     (pkg / "a.py").write_text("def f():\n    return 1\n\n\ndef g():\n    return 3 if True else 2\n")
     assert changed_lines(tmp_path, "HEAD", "app") == {"app/a.py": {6}}
-    chosen, how = select(tmp_path, "app", base="HEAD")
+    chosen, how, _ = select(tmp_path, "app", base="HEAD")
     assert chosen
     assert all(m.mutation.line == 6 for m in chosen)
     assert "changed since HEAD" in how
@@ -138,8 +139,8 @@ def test_changed_lines_since_a_ref(tmp_path: Path) -> None:
 def test_a_seeded_sample_is_the_same_each_time(tmp_path: Path) -> None:
     (tmp_path / "app").mkdir()
     (tmp_path / "app/a.py").write_text("def f(a, b):\n    return a < b and a + 1 > 2 or 'x'\n")
-    first, _ = select(tmp_path, "app", sample=3, seed=7)
-    again, _ = select(tmp_path, "app", sample=3, seed=7)
+    first, _, _ = select(tmp_path, "app", sample=3, seed=7)
+    again, _, _ = select(tmp_path, "app", sample=3, seed=7)
     assert [m.key for m in first] == [m.key for m in again]
     assert len(first) == 3
 
@@ -201,3 +202,85 @@ def test_the_fork_server_stops_a_run_past_its_time(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _commit(repo: Path, message: str) -> None:
+    _git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", message, "--allow-empty")
+
+
+def test_the_seed_comes_from_the_commit_unless_given(tmp_path: Path) -> None:
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _commit(tmp_path, "one")
+    first, told = seeds.resolve(tmp_path, None)
+    assert seeds.resolve(tmp_path, "commit") == (first, told)  # the same commit draws the same sample
+    assert told.startswith("commit ")
+    again, _ = seeds.resolve(tmp_path, "commit:1")
+    assert again != first
+    _commit(tmp_path, "two")
+    assert seeds.resolve(tmp_path, None)[0] != first  # a new commit draws a new sample
+    assert seeds.resolve(tmp_path, "7") == (7, "given")
+    with pytest.raises(seeds.SeedError, match="give an integer"):
+        seeds.resolve(tmp_path, "tuesday")
+
+
+def test_each_run_adds_a_line_to_the_history(tmp_path: Path) -> None:
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _commit(tmp_path, "one")
+    for score_ in (0.9, 0.8):
+        seeds.append_history(
+            tmp_path, {"scope": "a sample", "seed": 5, "mutants": 10, "counts": {}, "score": score_}
+        )
+    seeds.append_history(tmp_path, {"scope": "changed lines", "seed": None, "score": 1.0})
+    rows = seeds.history(tmp_path)
+    assert [r["score"] for r in rows] == [0.9, 0.8, 1.0]
+    assert rows[0]["commit"] == seeds.head(tmp_path)
+    line = seeds.history_line(rows)
+    assert line is not None
+    assert "90.0%" in line
+    assert "80.0%" in line
+    assert "100.0%" not in line  # only sampled runs compare with each other
+
+
+def _removed_by(tmp_path: Path, source: str, name: str = "m.py") -> tuple[list[str], dict[str, list[str]]]:
+    (tmp_path / name).write_text(source)
+    kept, removed = prefilter(tmp_path, mutants_of(tmp_path, name))
+    diff = {
+        rule: [m.mutation.original + " -> " + m.mutation.replacement for m in found]
+        for rule, found in removed.items()
+    }
+    return [m.mutation.original + " -> " + m.mutation.replacement for m in kept], diff
+
+
+def test_a_mutant_the_compiler_folds_away_is_not_run(tmp_path: Path) -> None:
+    kept, removed = _removed_by(
+        tmp_path, "X = 2 ** 1\n\n\ndef f():\n    return 1 if False else 3\n"
+    )
+    assert "2 ** 1 -> 2 * 1" in removed["same-bytecode"]  # both fold to the constant 2
+    assert "1 -> 2" in kept  # a real change is run (the folded X is 2 ** 2, not 2)
+    assert "False -> True" in kept
+
+
+def test_two_mutants_that_make_one_program_run_once(tmp_path: Path) -> None:
+    kept, removed = _removed_by(tmp_path, "SIZE = 10 * 1024 * 1024\n")
+    # either 1024 made 1025 is 10 * 1025 * 1024; 10 / 1024 * 1024 and 10 * 1024 / 1024 are both 10.0
+    assert removed["duplicate"] == ["10 * 1024 -> 10 / 1024", "1024 -> 1025"]
+    assert kept.count("1024 -> 1025") == 1
+
+
+def test_a_dropped_keyword_equal_to_its_default_is_not_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "prefilter_case"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    source = (
+        "from sqlalchemy import Column, Text\n\n\n"
+        "def g(a, flag=True):\n    return a\n\n\n"
+        "A = g(1, flag=True)\nB = g(1, flag=False)\n"
+        "C = Column(Text, nullable=True)\nD = Column(Text, primary_key=True, nullable=True)\n"
+    )
+    kept, removed = _removed_by(tmp_path, source, "prefilter_case/mod.py")
+    assert removed["default-keyword"] == [", flag=True -> ", ", nullable=True -> "]
+    assert ", flag=False -> " in kept
+    assert ", nullable=True -> " in kept  # with primary_key=True, nullable defaults to False

@@ -23,7 +23,7 @@ from typing import Any
 from .. import interrupts
 from ..config import fast_temp_root
 from ..services.tiers import start_services
-from . import coverage_map, equivalents, report
+from . import coverage_map, equivalents, prefilter, report, seeds
 from .probe import LISTING_ENV
 from .report import Result
 from .runs import pytest_command
@@ -47,7 +47,13 @@ def add_mutate_commands(subparsers: Any) -> None:
     )
     how.add_argument("--sample", type=int, metavar="N", help="a random sample of N mutants across app/")
     how.add_argument("--path", metavar="FILE", help="every mutant of one file, e.g. app/routes/tokens.py")
-    parser.add_argument("--seed", type=int, default=1, help="seed of --sample (default 1)")
+    parser.add_argument(
+        "--seed",
+        default=None,
+        metavar="N|commit[:K]",
+        help="seed of --sample: an integer, or drawn from the commit's hash (the default; "
+        "commit:1, commit:2 ... are further samples of the same commit)",
+    )
     parser.add_argument(
         "--suites",
         default=",".join(DEFAULT_SUITES),
@@ -84,17 +90,28 @@ def run(args: argparse.Namespace) -> int:
             if missing
             else "mutate: --workers and --sample must be ≥ 1"
         )
+    started = time.perf_counter()
     try:
         reviewed = equivalents.load(root / equivalents.EQUIVALENTS_FILE)
-        mutants, how = select(
-            root, PACKAGE, base=args.base, path=args.path, sample=args.sample, seed=args.seed
+        seed, seed_from = seeds.resolve(root, args.seed) if args.sample is not None else (None, "")
+        mutants, how, removed = select(
+            root, PACKAGE, base=args.base, path=args.path, sample=args.sample, seed=seed or 0
         )
-    except (ScopeError, equivalents.EquivalentsError) as exc:
+    except (ScopeError, equivalents.EquivalentsError, seeds.SeedError) as exc:
         return _usage(str(exc))
+    if seed is not None:
+        # Printed first: a run someone wants to repeat is `--seed` this number.
+        print(f"mutate: seed {seed} (from {seed_from}); repeat with --seed {seed}", flush=True)
     print(f"mutate: {len(mutants)} mutants: {how}", flush=True)
-    started = time.perf_counter()
+    filtered = prefilter.counts(removed)
+    print(
+        "mutate: removed before running, as unable to change behaviour: "
+        + ", ".join(f"{n} {rule}" for rule, n in filtered.items()),
+        flush=True,
+    )
+    header = {"seed": seed, "seed_from": seed_from or None, "filtered": filtered}
     if not mutants:
-        summary = report.as_json([], scope=how, wall_s=0.0, floor=args.floor, extra={})
+        summary = report.as_json([], scope=how, wall_s=0.0, floor=args.floor, extra=header)
         report.write(summary, root / "logs" / "mutate.json")
         print("mutate: nothing to mutate; report: logs/mutate.json")
         return 0
@@ -114,11 +131,14 @@ def run(args: argparse.Namespace) -> int:
     except (coverage_map.MapFailed, SandboxBroken) as exc:
         return _usage(str(exc))
     summary = report.as_json(
-        results, scope=how, wall_s=time.perf_counter() - started, floor=args.floor, extra=extra
+        results, scope=how, wall_s=time.perf_counter() - started, floor=args.floor, extra={**header, **extra}
     )
     report.write(summary, root / "logs" / "mutate.json")
+    seeds.append_history(root, summary)
     for line in report.summary_lines(summary):
         print(line)
+    if (trend := seeds.history_line(seeds.history(root))) is not None:
+        print(trend)
     if args.annotations:
         for line in report.github_annotations(summary):
             print(line)

@@ -90,8 +90,16 @@ def as_json(
 def summary_lines(report: dict[str, Any]) -> list[str]:
     counts = report["counts"]
     value = report["score"]
+    seed = report.get("seed")
+    filtered = report.get("filtered") or {}
     lines = [
-        f"mutate: {report['scope']}",
+        f"mutate: {report['scope']}"
+        + (f" · seed {seed} (from {report.get('seed_from')})" if seed is not None else ""),
+        *(
+            ["filtered before running: " + ", ".join(f"{n} {rule}" for rule, n in filtered.items())]
+            if filtered
+            else []
+        ),
         f"mutants {report['mutants']}: "
         + ", ".join(
             f"{counts.get(s, 0)} {s}"
