@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.lattice.mutate import equivalents, seeds
+from tools.lattice.mutate import contexts, equivalents, seeds
 from tools.lattice.mutate.operators import mutations
 from tools.lattice.mutate.prefilter import prefilter
 from tools.lattice.mutate.report import Result, github_annotations, score
@@ -252,9 +252,7 @@ def _removed_by(tmp_path: Path, source: str, name: str = "m.py") -> tuple[list[s
 
 
 def test_a_mutant_the_compiler_folds_away_is_not_run(tmp_path: Path) -> None:
-    kept, removed = _removed_by(
-        tmp_path, "X = 2 ** 1\n\n\ndef f():\n    return 1 if False else 3\n"
-    )
+    kept, removed = _removed_by(tmp_path, "X = 2 ** 1\n\n\ndef f():\n    return 1 if False else 3\n")
     assert "2 ** 1 -> 2 * 1" in removed["same-bytecode"]  # both fold to the constant 2
     assert "1 -> 2" in kept  # a real change is run (the folded X is 2 ** 2, not 2)
     assert "False -> True" in kept
@@ -284,3 +282,60 @@ def test_a_dropped_keyword_equal_to_its_default_is_not_run(
     assert removed["default-keyword"] == [", flag=True -> ", ", nullable=True -> "]
     assert ", flag=False -> " in kept
     assert ", nullable=True -> " in kept  # with primary_key=True, nullable defaults to False
+
+
+def test_a_child_process_names_its_lines_after_the_running_test(tmp_path: Path) -> None:
+    """What a live stack's process runs is mapped to the test that was running, not to no test."""
+    (tmp_path / "childpkg").mkdir()
+    (tmp_path / "childpkg/__init__.py").write_text("")
+    (tmp_path / "childpkg/work.py").write_text("def one():\n    return 1\n\n\ndef two():\n    return 2\n")
+    (tmp_path / "test_spawn.py").write_text(
+        "import subprocess, sys\n\n"
+        "def _child(name):\n"
+        "    code = f'import childpkg.work as w; w.{name}()'\n"
+        "    subprocess.run([sys.executable, '-c', code], check=True)\n\n"
+        "def test_a():\n    _child('one')\n\n"
+        "def test_b():\n    _child('two')\n"
+    )
+    config = contexts.coverage_config(Path(__file__).resolve().parents[2], tmp_path / "coverage.toml")
+    data = tmp_path / ".coverage"
+    env = {
+        **os.environ,
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "COVERAGE_FILE": str(data),
+        contexts.DIRECTORY_ENV: str(tmp_path / "contexts"),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "pytest_cov.plugin",
+            "-p",
+            contexts.__name__,
+            "--cov=childpkg",
+            f"--cov-config={config}",
+            "--cov-context=test",
+            "--cov-report=",
+            "--cov-fail-under=0",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "test_spawn.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    from coverage import CoverageData
+
+    measured = CoverageData(basename=str(data))
+    measured.read()
+    work = next(f for f in measured.measured_files() if f.endswith("work.py"))
+    by_line = measured.contexts_by_lineno(work)
+    assert by_line[2] == ["test_spawn.py::test_a|child"]
+    assert by_line[6] == ["test_spawn.py::test_b|child"]

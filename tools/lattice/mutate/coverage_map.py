@@ -1,8 +1,10 @@
 """Which tests run which line: the suites under coverage, a context per test, kept until the code changes.
 
 pytest-cov's `--cov-context=test` names each line's context `<nodeid>|setup|run|teardown` and
-combines what the xdist workers measured; the app runs in the tests' own process (in-process ASGI
-transport, in-process Dramatiq worker), so its lines are attributed to the test that drove them.
+combines what the xdist workers measured; most tests run the app in their own process (in-process
+ASGI transport, in-process Dramatiq worker), so its lines are attributed to the test that drove them.
+The processes tests start (the live stack's API and worker) name theirs `<nodeid>|child` after the
+test running at the time (contexts.py).
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import contexts
 from .runs import pytest_command
 
 MAP_SUITE = "mutate-map"
@@ -109,6 +113,9 @@ def build(
     for stale in workdir.glob(".coverage*"):
         stale.unlink()
     started = time.perf_counter()
+    contexts_dir = workdir / "contexts"
+    shutil.rmtree(contexts_dir, ignore_errors=True)
+    config = contexts.coverage_config(root, workdir / "coverage.toml")
     command = pytest_command(
         targets(suites),
         suite=MAP_SUITE,
@@ -118,13 +125,21 @@ def build(
             "-n",
             workers,
             f"--cov={package}",
+            f"--cov-config={config}",
             "--cov-context=test",
+            # the processes the tests start name their lines after the running test too
+            "-p",
+            contexts.__name__,
             "--cov-report=",
             "--cov-fail-under=0",
             "-q",
         ],
     )
-    done = subprocess.run(command, cwd=root, env={**env, "COVERAGE_FILE": str(data_file)})
+    done = subprocess.run(
+        command,
+        cwd=root,
+        env={**env, "COVERAGE_FILE": str(data_file), contexts.DIRECTORY_ENV: str(contexts_dir)},
+    )
     built_in = time.perf_counter() - started
     passed, durations = _passed_tests(logs / f"{MAP_SUITE}.json")
     if done.returncode not in (0, 1) or not passed:
@@ -147,8 +162,8 @@ def build(
             else measured
         )
         per_line: dict[int, list[int]] = {}
-        for line, contexts in data.contexts_by_lineno(measured).items():
-            ids = {index[t] for c in contexts if (t := c.rsplit("|", 1)[0]) in index}
+        for line, names in data.contexts_by_lineno(measured).items():
+            ids = {index[t] for c in names if (t := c.rsplit("|", 1)[0]) in index}
             if ids:
                 per_line[line] = sorted(ids)
         if per_line:
