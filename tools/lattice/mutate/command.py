@@ -23,7 +23,7 @@ from typing import Any
 from .. import interrupts
 from ..config import fast_temp_root
 from ..services.tiers import start_services
-from . import coverage_map, equivalents, prefilter, report, seeds
+from . import coverage_map, equivalents, prefilter, report, seeds, verify
 from .probe import LISTING_ENV
 from .report import Result
 from .runs import pytest_command
@@ -70,6 +70,13 @@ def add_mutate_commands(subparsers: Any) -> None:
     )
     parser.add_argument("--annotations", action="store_true", help="print survivors as GitHub ::error lines")
     parser.add_argument(
+        "--verify",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then run N of the mutants against every test (no map) and report where the verdicts differ",
+    )
+    parser.add_argument(
         "--fresh-map", action="store_true", help="rebuild the coverage map even if the code is unchanged"
     )
     parser.set_defaults(handler=run)
@@ -84,11 +91,11 @@ def run(args: argparse.Namespace) -> int:
     root = Path.cwd()
     suites = [s.strip() for s in args.suites.split(",") if s.strip()]
     missing = [s for s in suites if not (root / "tests" / s).is_dir()]
-    if missing or args.workers < 1 or (args.sample is not None and args.sample < 1):
+    if missing or args.workers < 1 or (args.sample is not None and args.sample < 1) or args.verify < 0:
         return _usage(
             f"mutate: no suite {', '.join(missing)} under tests/"
             if missing
-            else "mutate: --workers and --sample must be ≥ 1"
+            else "mutate: --workers and --sample must be ≥ 1, --verify ≥ 0"
         )
     started = time.perf_counter()
     try:
@@ -124,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
                 "LATTICE_DATABASE_URL": services.database_url,
                 "LATTICE_REDIS_URL": services.redis_url,
             }
-            results, extra = _run_all(root, args, suites, mutants, reviewed, env)
+            results, extra = _run_all(root, args, suites, mutants, reviewed, env, seed or 0)
     except KeyboardInterrupt:
         print("mutate: interrupted; nothing written", file=sys.stderr)
         return 130
@@ -156,7 +163,8 @@ def _coverage(
 ) -> tuple[coverage_map.CoverageMap, bool]:
     workdir = root / WORKDIR
     workdir.mkdir(parents=True, exist_ok=True)
-    fingerprint = coverage_map.fingerprint(root, [PACKAGE, "tests", "tools"]) + ":" + ",".join(suites)
+    fingerprint = coverage_map.fingerprint(root, [PACKAGE, "tests", "tools"], coverage_map.NOT_MEASURED)
+    fingerprint += ":" + ",".join(suites)
     saved = coverage_map.CoverageMap.load(workdir / "map.json")
     if saved is not None and saved.fingerprint == fingerprint and not args.fresh_map:
         return saved, True
@@ -175,6 +183,7 @@ def _run_all(
     mutants: list[Mutant],
     reviewed: dict[str, str],
     env: dict[str, str],
+    seed: int,
 ) -> tuple[list[Result], dict[str, Any]]:
     cmap, reused = _coverage(root, args, suites, env)
     sources = {m.path: (root / m.path).read_text() for m in mutants}
@@ -193,6 +202,7 @@ def _run_all(
         sandboxes.put(first)
         print(f"mutate: {args.workers} runner(s), pytest start-up {startup_s:.1f} s", flush=True)
         results = _dispatch(mutants, cmap, reviewed, sources, sandboxes, args, startup_s)
+        checked = _verify(results, cmap, suites, sandboxes, args, startup_s, seed) if args.verify else None
     finally:
         while not sandboxes.empty():
             sandboxes.get().close()
@@ -201,8 +211,31 @@ def _run_all(
         "suites": suites,
         "map": {"tests": len(cmap.tests), "built_in_s": cmap.built_in_s, "reused": reused},
         "startup_s": round(startup_s, 2),
+        **({"verify": checked} if checked is not None else {}),
     }
     return results, extra
+
+
+def _verify(
+    results: list[Result],
+    cmap: coverage_map.CoverageMap,
+    suites: list[str],
+    sandboxes: queue.Queue[Sandbox],
+    args: argparse.Namespace,
+    startup_s: float,
+    seed: int,
+) -> dict[str, Any]:
+    chosen = verify.choose(results, args.verify, seed)
+    tests = verify.everything(cmap.tests, cmap.durations, suites)
+    # The whole-process suites have no durations in the map: a generous allowance for them.
+    normal_s = startup_s + sum(cmap.durations.values()) + 120.0 * (len(tests) - len(cmap.tests))
+    print(f"mutate: --verify: {len(chosen)} mutants against all {len(tests)} tests and suites", flush=True)
+    checked = verify.run(chosen, tests, sandboxes, args.timeout_factor * normal_s + 60, args.workers, print)
+    print(
+        f"mutate: --verify: the map and the full run agree on {checked['agree']} of {checked['mutants']}",
+        flush=True,
+    )
+    return checked
 
 
 def _probe(sandbox: Sandbox, suites: list[str]) -> Path:

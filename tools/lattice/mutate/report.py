@@ -121,6 +121,12 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     for survivor in report["survivors"]:
         lines.append(f"survived {survivor['key']} {survivor['where']} ({survivor['tests_run']} tests ran)")
         lines.extend("    " + row for row in survivor["diff"].splitlines()[2:])
+    if (checked := report.get("verify")) is not None:
+        lines.append(f"verify: the map and the full run agree on {checked['agree']} of {checked['mutants']}")
+        lines.extend(
+            f"    disagree {row['where']}: map {row['map']}, full run {row['full']}"
+            for row in checked["disagreements"]
+        )
     for error in report["errors"]:
         lines.append(f"error {error['where']}: {error['detail'].splitlines()[-1:] or ''}")
     return lines
