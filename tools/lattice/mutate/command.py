@@ -47,6 +47,7 @@ def add_mutate_commands(subparsers: Any) -> None:
     )
     how.add_argument("--sample", type=int, metavar="N", help="a random sample of N mutants across app/")
     how.add_argument("--path", metavar="FILE", help="every mutant of one file, e.g. app/routes/tokens.py")
+    how.add_argument("--all", action="store_true", help="every mutant of app/ (the nightly run)")
     parser.add_argument(
         "--seed",
         default=None,
@@ -100,9 +101,10 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         reviewed = equivalents.load(root / equivalents.EQUIVALENTS_FILE)
-        seed, seed_from = seeds.resolve(root, args.seed) if args.sample is not None else (None, "")
+        sampled = args.sample is not None or (args.verify > 0 and args.base is None and args.path is None)
+        seed, seed_from = seeds.resolve(root, args.seed) if sampled else (None, "")
         mutants, how, removed = select(
-            root, PACKAGE, base=args.base, path=args.path, sample=args.sample, seed=seed or 0
+            root, PACKAGE, base=args.base, path=args.path, sample=args.sample, seed=seed or 0, every=args.all
         )
     except (ScopeError, equivalents.EquivalentsError, seeds.SeedError) as exc:
         return _usage(str(exc))

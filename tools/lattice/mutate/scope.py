@@ -113,6 +113,7 @@ def select(
     path: str | None = None,
     sample: int | None = None,
     seed: int = 0,
+    every: bool = False,
 ) -> tuple[list[Mutant], str, dict[str, list[Mutant]]]:
     """The mutants to run, a line saying how they were chosen, and those the equivalence filters
     (prefilter.py) removed before running, per rule. A sample is drawn from the mutants that pass the
@@ -124,6 +125,10 @@ def select(
             raise ScopeError(f"mutate: --path {path}: no such file under {root}")
         chosen, removed = prefilter(root, mutants_of(root, Path(path).as_posix()))
         how = f"every mutant of {path}"
+    elif every:
+        everything = [m for f in source_files(root, package) for m in mutants_of(root, f)]
+        chosen, removed = prefilter(root, everything)
+        how = f"every mutant of {package}/ ({len(chosen)} of {len(everything)} after the filters)"
     elif sample is not None:
         everything = [m for f in source_files(root, package) for m in mutants_of(root, f)]
         shuffled = random.Random(seed).sample(everything, len(everything))
