@@ -339,3 +339,23 @@ def test_a_child_process_names_its_lines_after_the_running_test(tmp_path: Path) 
     by_line = measured.contexts_by_lineno(work)
     assert by_line[2] == ["test_spawn.py::test_a|child"]
     assert by_line[6] == ["test_spawn.py::test_b|child"]
+
+
+def test_an_import_time_line_a_child_ran_still_gets_the_stand_in_tests() -> None:
+    from tools.lattice.mutate.coverage_map import CoverageMap
+
+    tests = [
+        "tests/live/test_a.py::test_live",
+        "tests/unit/test_m.py::test_fast",
+        "tests/unit/test_x.py::test_x",
+    ]
+    cmap = CoverageMap(
+        tests=tests,
+        durations={tests[0]: 40.0, tests[1]: 0.1, tests[2]: 0.1},
+        lines={"app/m.py": {1: [0], 5: [1]}},  # line 1 (a constant) ran only in the live stack's child
+        importers={"app/m.py": ["tests/unit/test_x.py"]},
+        fingerprint="",
+        built_in_s=0.0,
+    )
+    assert cmap.tests_for("app/m.py", 1, 1, at_import=True) == [tests[1], tests[2], tests[0]]
+    assert cmap.tests_for("app/m.py", 5, 5, at_import=False) == [tests[1]]
