@@ -359,3 +359,37 @@ def test_an_import_time_line_a_child_ran_still_gets_the_stand_in_tests() -> None
     )
     assert cmap.tests_for("app/m.py", 1, 1, at_import=True) == [tests[1], tests[2], tests[0]]
     assert cmap.tests_for("app/m.py", 5, 5, at_import=False) == [tests[1]]
+
+
+def test_verify_reports_where_the_map_and_the_full_run_disagree(tmp_path: Path) -> None:
+    """The bookkeeping of --verify (pure logic: a stand-in runner that answers from a table)."""
+    import queue
+
+    from tools.lattice.mutate import verify
+
+    (tmp_path / "m.py").write_text("def f(a):\n    return a < 1 and a > 2 or a == 3\n")
+    mutants = mutants_of(tmp_path, "m.py")[:4]
+    by_map = ["killed", "survived", "no-tests", "timeout"]
+    full_run = {mutants[0].key: "killed", mutants[1].key: "killed", mutants[2].key: "survived"}
+    full_run[mutants[3].key] = "survived"
+
+    class Answers:
+        def run(self, mutant: object, tests: list[str], timeout_s: float) -> Outcome:
+            key = mutant.key  # type: ignore[attr-defined]
+            return Outcome(
+                full_run[key], 1.0, len(tests), killed_by="t" if full_run[key] == "killed" else None
+            )
+
+    runners: queue.Queue[object] = queue.Queue()
+    runners.put(Answers())
+    results = [Result(m, Outcome(s, 0.1, 1), "diff") for m, s in zip(mutants, by_map, strict=True)]
+    said: list[str] = []
+    checked = verify.run(results, ["tests/unit"], runners, 60.0, 1, said.append)  # type: ignore[arg-type]
+    assert (checked["mutants"], checked["agree"]) == (4, 2)
+    assert [(d["map"], d["full"]) for d in checked["disagreements"]] == [
+        ("survived", "killed"),
+        ("timeout", "survived"),
+    ]
+    assert sum("DISAGREE" in line for line in said) == 2
+    assert len(verify.choose([*results, Result(mutants[0], Outcome("equivalent", 0, 0), "")], 10, 1)) == 4
+    assert verify.everything(["b", "a"], {"a": 0.1, "b": 0.2}, ["unit"]) == ["a", "b", "tests/live"]
