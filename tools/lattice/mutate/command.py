@@ -188,6 +188,7 @@ def _run_all(
     seed: int,
 ) -> tuple[list[Result], dict[str, Any]]:
     cmap, reused = _coverage(root, args, suites, env)
+    after_map = time.perf_counter()
     sources = {m.path: (root / m.path).read_text() for m in mutants}
     base = Path(tempfile.mkdtemp(prefix="retrace-mutate-", dir=fast_temp_root()))
     files = tracked_files(root)
@@ -197,13 +198,14 @@ def _run_all(
             sandboxes.put(Sandbox(root, base / f"r{i}", files, env))
         first = sandboxes.get()
         first.verify(PACKAGE)
-        modules = _probe(first, suites)
+        modules = _probe(first, suites, root / WORKDIR, cmap.fingerprint)
         for sandbox in [*list(sandboxes.queue), first]:
             sandbox.start_server(modules)
         startup_s = _startup(first, cmap)
         sandboxes.put(first)
         print(f"mutate: {args.workers} runner(s), pytest start-up {startup_s:.1f} s", flush=True)
         results = _dispatch(mutants, cmap, reviewed, sources, sandboxes, args, startup_s)
+        mutants_s = time.perf_counter() - after_map
         checked = _verify(results, cmap, suites, sandboxes, args, startup_s, seed) if args.verify else None
     finally:
         while not sandboxes.empty():
@@ -213,6 +215,11 @@ def _run_all(
         "suites": suites,
         "map": {"tests": len(cmap.tests), "built_in_s": cmap.built_in_s, "reused": reused},
         "startup_s": round(startup_s, 2),
+        # The rate without the map's build (reused on an unchanged tree): copies, probe, mutants.
+        "mutants_wall_s": round(mutants_s, 1),
+        "mutants_per_s_without_map": round(
+            sum(r.status not in ("equivalent", "no-tests") for r in results) / mutants_s, 3
+        ),
         **({"verify": checked} if checked is not None else {}),
     }
     return results, extra
@@ -240,8 +247,12 @@ def _verify(
     return checked
 
 
-def _probe(sandbox: Sandbox, suites: list[str]) -> Path:
-    """Collect the tests once: which third-party modules they import (the fork servers preload them)."""
+def _probe(sandbox: Sandbox, suites: list[str], workdir: Path, fingerprint: str) -> Path:
+    """Collect the tests once: which third-party modules they import (the fork servers preload them).
+    Kept beside the map, and like the map reused while the code and tests are unchanged."""
+    kept, kept_for = workdir / "modules.txt", workdir / "modules.fingerprint"
+    if fingerprint and kept.is_file() and kept_for.is_file() and kept_for.read_text() == fingerprint:
+        return kept
     listing = sandbox.root.parent / "modules.txt"
     command = pytest_command(
         coverage_map.targets(suites),
@@ -260,7 +271,9 @@ def _probe(sandbox: Sandbox, suites: list[str]) -> Path:
         raise SandboxBroken(
             f"mutate: collecting the tests in the sandbox failed: {done.stdout.strip()[-300:]}"
         )
-    return listing
+    shutil.copyfile(listing, kept)
+    kept_for.write_text(fingerprint)
+    return kept
 
 
 def _startup(sandbox: Sandbox, cmap: coverage_map.CoverageMap) -> float:

@@ -106,7 +106,12 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             for s in ("killed", "timeout", "survived", "no-tests", "equivalent", "error")
         ),
         f"score {'-' if value is None else f'{value:.1%}'} (floor {report['floor']:.0f} %) · "
-        f"{report['wall_s']} s wall · {report['mutants_per_s']} mutants/s",
+        f"{report['wall_s']} s wall · {report['mutants_per_s']} mutants/s"
+        + (
+            f" ({report['mutants_per_s_without_map']}/s after the map)"
+            if "mutants_per_s_without_map" in report
+            else ""
+        ),
         f"{'operator':<14} {'killed':>7} {'timeout':>8} {'survived':>9} {'no-tests':>9}",
     ]
     for name, row in report["per_operator"].items():
