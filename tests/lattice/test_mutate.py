@@ -393,3 +393,19 @@ def test_verify_reports_where_the_map_and_the_full_run_disagree(tmp_path: Path) 
     assert sum("DISAGREE" in line for line in said) == 2
     assert len(verify.choose([*results, Result(mutants[0], Outcome("equivalent", 0, 0), "")], 10, 1)) == 4
     assert verify.everything(["b", "a"], {"a": 0.1, "b": 0.2}, ["unit"]) == ["a", "b", "tests/live"]
+
+
+def test_an_import_time_value_is_traced_to_the_lines_that_read_it(tmp_path: Path) -> None:
+    from tools.lattice.mutate.uses import use_lines
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/a.py").write_text(
+        "LIMIT = 5\n\n\ndef f(x):\n    return x > LIMIT\n\n\n@wrap(name='h')\ndef h(z=3):\n    y = z\n    return y\n"
+    )
+    (tmp_path / "app/b.py").write_text(
+        "from app import a\nfrom app.a import LIMIT\n\n\ndef g(y):\n    n = LIMIT\n    return y < a.LIMIT\n"
+    )
+    (tmp_path / "app/c.py").write_text("LIMIT = 7\n\n\ndef k():\n    return LIMIT\n")  # another LIMIT
+    assert use_lines(tmp_path, "app", "app/a.py", 1, 1) == {"app/a.py": {5}, "app/b.py": {6, 7}}
+    assert use_lines(tmp_path, "app", "app/a.py", 9, 9) == {"app/a.py": {10, 11}}  # a default: the body
+    assert use_lines(tmp_path, "app", "app/a.py", 8, 8) == {"app/a.py": {10, 11}}  # a decorator: the body

@@ -23,7 +23,7 @@ from typing import Any
 from .. import interrupts
 from ..config import fast_temp_root
 from ..services.tiers import start_services
-from . import coverage_map, equivalents, prefilter, report, seeds, verify
+from . import coverage_map, equivalents, prefilter, report, seeds, uses, verify
 from .probe import LISTING_ENV
 from .report import Result
 from .runs import pytest_command
@@ -165,7 +165,15 @@ def _coverage(
 ) -> tuple[coverage_map.CoverageMap, bool]:
     workdir = root / WORKDIR
     workdir.mkdir(parents=True, exist_ok=True)
-    fingerprint = coverage_map.fingerprint(root, [PACKAGE, "tests", "tools"], coverage_map.NOT_MEASURED)
+    # The suites' own folders and the helpers beside them, not the suites the map does not run.
+    others = tuple(
+        p.relative_to(root).as_posix()
+        for p in (root / "tests").glob("*/**/*.py")
+        if p.relative_to(root / "tests").parts[0] not in {*suites, "contract"}
+    )
+    fingerprint = coverage_map.fingerprint(
+        root, [PACKAGE, "tests", "tools"], coverage_map.NOT_MEASURED + others
+    )
     fingerprint += ":" + ",".join(suites)
     saved = coverage_map.CoverageMap.load(workdir / "map.json")
     if saved is not None and saved.fingerprint == fingerprint and not args.fresh_map:
@@ -299,6 +307,10 @@ def _dispatch(
     def one(mutant: Mutant) -> Result:
         m = mutant.mutation
         tests = cmap.tests_for(mutant.path, m.line, m.end_line, m.at_import)
+        if m.at_import:
+            # and the tests of the code reading the value: `LIMIT = 5` is noticed where LIMIT is compared
+            found = cmap.tests_of_uses(uses.use_lines(Path.cwd(), PACKAGE, mutant.path, m.line, m.end_line))
+            tests = cmap.ordered(found | set(tests))
         diff = mutant.diff(sources[mutant.path])
         if mutant.key in reviewed:
             return Result(mutant, Outcome("equivalent", 0.0, 0, detail=reviewed[mutant.key]), diff, tests)

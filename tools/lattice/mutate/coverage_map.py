@@ -56,6 +56,18 @@ class CoverageMap:
             indices |= {i for i, t in enumerate(self.tests) if t.startswith(wanted)}
         return sorted((self.tests[i] for i in indices), key=lambda t: (self.durations.get(t, 1.0), t))
 
+    def tests_of_uses(self, uses: dict[str, set[int]]) -> set[str]:
+        """The tests that ran any of these lines (what reads an import-time value, see uses.py)."""
+        return {
+            self.tests[i]
+            for path, lines in uses.items()
+            for line in lines
+            for i in self.lines.get(path, {}).get(line, [])
+        }
+
+    def ordered(self, tests: set[str]) -> list[str]:
+        return sorted(tests, key=lambda t: (self.durations.get(t, 1.0), t))
+
     def save(self, path: Path) -> None:
         data = {
             "fingerprint": self.fingerprint,
