@@ -400,7 +400,8 @@ def test_an_import_time_value_is_traced_to_the_lines_that_read_it(tmp_path: Path
 
     (tmp_path / "app").mkdir()
     (tmp_path / "app/a.py").write_text(
-        "LIMIT = 5\n\n\ndef f(x):\n    return x > LIMIT\n\n\n@wrap(name='h')\ndef h(z=3):\n    y = z\n    return y\n"
+        "LIMIT = 5\n\n\ndef f(x):\n    return x > LIMIT\n\n\n"
+        "@wrap(name='h')\ndef h(z=3):\n    y = z\n    return y\n"
     )
     (tmp_path / "app/b.py").write_text(
         "from app import a\nfrom app.a import LIMIT\n\n\ndef g(y):\n    n = LIMIT\n    return y < a.LIMIT\n"
