@@ -25,6 +25,7 @@ from typing import Any
 
 from .operators import _char_offset, _line_offsets
 from .scope import Mutant
+from .uses import module_name
 
 RULES = ("same-bytecode", "duplicate", "default-keyword")
 
@@ -64,13 +65,6 @@ def _shape_of(source: str, path: str) -> tuple[object, ...] | None:
         return code_shape(compile(source, path, "exec", dont_inherit=True))
     except (SyntaxError, ValueError):
         return None  # e.g. `return` made outside a function: it is still a mutant, and tests decide
-
-
-def _module_name(path: str) -> str:
-    parts = list(Path(path).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
 
 
 def _resolve(module: Any, func: ast.expr) -> object | None:
@@ -148,7 +142,7 @@ def drops_a_default(mutant: Mutant, source: str, tree: ast.Module, module: Any) 
 def _import(path: str) -> Any:
     """The module, to look up what its calls call; None when it will not import here."""
     try:
-        return importlib.import_module(_module_name(path))
+        return importlib.import_module(module_name(path))
     except Exception:  # a module that cannot import here only loses this one rule
         return None
 

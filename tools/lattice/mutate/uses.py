@@ -22,7 +22,7 @@ def _tree(path: Path) -> ast.Module | None:
         return None
 
 
-def _module_name(path: str) -> str:
+def module_name(path: str) -> str:
     parts = list(Path(path).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
@@ -80,7 +80,7 @@ def use_lines(root: Path, package: str, path: str, first: int, last: int) -> dic
     own = {line for line in _reads(tree, names) if not first <= line <= last}
     if own:
         out.setdefault(path, set()).update(own)
-    module = _module_name(path)
+    module = module_name(path)
     parent, _, leaf = module.rpartition(".")
     for other in sorted((root / package).rglob("*.py")):
         rel = other.relative_to(root).as_posix()
