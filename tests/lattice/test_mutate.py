@@ -410,3 +410,14 @@ def test_an_import_time_value_is_traced_to_the_lines_that_read_it(tmp_path: Path
     assert use_lines(tmp_path, "app", "app/a.py", 1, 1) == {"app/a.py": {5}, "app/b.py": {6, 7}}
     assert use_lines(tmp_path, "app", "app/a.py", 9, 9) == {"app/a.py": {10, 11}}  # a default: the body
     assert use_lines(tmp_path, "app", "app/a.py", 8, 8) == {"app/a.py": {10, 11}}  # a decorator: the body
+
+
+def test_mutants_can_be_chosen_by_key(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/a.py").write_text("def f(a, b):\n    return a < b and a + 1 > 2\n")
+    every = mutants_of(tmp_path, "app/a.py")
+    chosen, how, _ = select(tmp_path, "app", keys=[every[1].key, every[3].key])
+    assert [m.key for m in chosen] == [every[1].key, every[3].key]
+    assert how == "the 2 mutant(s) with the keys given"
+    with pytest.raises(ScopeError, match="no mutant of app/ has key 0000"):
+        select(tmp_path, "app", keys=["0000"])

@@ -48,6 +48,7 @@ def add_mutate_commands(subparsers: Any) -> None:
     how.add_argument("--sample", type=int, metavar="N", help="a random sample of N mutants across app/")
     how.add_argument("--path", metavar="FILE", help="every mutant of one file, e.g. app/routes/tokens.py")
     how.add_argument("--all", action="store_true", help="every mutant of app/ (the nightly run)")
+    how.add_argument("--keys", metavar="K1,K2", help="the mutants of app/ with these keys (a survivor again)")
     parser.add_argument(
         "--seed",
         default=None,
@@ -104,7 +105,14 @@ def run(args: argparse.Namespace) -> int:
         sampled = args.sample is not None or (args.verify > 0 and args.base is None and args.path is None)
         seed, seed_from = seeds.resolve(root, args.seed) if sampled else (None, "")
         mutants, how, removed = select(
-            root, PACKAGE, base=args.base, path=args.path, sample=args.sample, seed=seed or 0, every=args.all
+            root,
+            PACKAGE,
+            base=args.base,
+            path=args.path,
+            sample=args.sample,
+            seed=seed or 0,
+            every=args.all,
+            keys=[k.strip() for k in args.keys.split(",") if k.strip()] if args.keys else None,
         )
     except (ScopeError, equivalents.EquivalentsError, seeds.SeedError) as exc:
         return _usage(str(exc))

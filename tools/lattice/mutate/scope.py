@@ -114,6 +114,7 @@ def select(
     sample: int | None = None,
     seed: int = 0,
     every: bool = False,
+    keys: list[str] | None = None,
 ) -> tuple[list[Mutant], str, dict[str, list[Mutant]]]:
     """The mutants to run, a line saying how they were chosen, and those the equivalence filters
     (prefilter.py) removed before running, per rule. A sample is drawn from the mutants that pass the
@@ -125,6 +126,13 @@ def select(
             raise ScopeError(f"mutate: --path {path}: no such file under {root}")
         chosen, removed = prefilter(root, mutants_of(root, Path(path).as_posix()))
         how = f"every mutant of {path}"
+    elif keys is not None:
+        wanted = set(keys)
+        chosen = [m for f in source_files(root, package) for m in mutants_of(root, f) if m.key in wanted]
+        if unknown := wanted - {m.key for m in chosen}:
+            raise ScopeError(f"mutate: --keys: no mutant of {package}/ has key {', '.join(sorted(unknown))}")
+        removed = {}
+        how = f"the {len(chosen)} mutant(s) with the keys given"
     elif every:
         everything = [m for f in source_files(root, package) for m in mutants_of(root, f)]
         chosen, removed = prefilter(root, everything)
