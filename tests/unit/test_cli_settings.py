@@ -70,3 +70,21 @@ def test_a_bad_value_is_one_line_naming_the_setting(monkeypatch: pytest.MonkeyPa
     )
     assert message.startswith("retrace: RETRACE_MAX_UPLOAD_BYTES: ")
     assert "\n" not in message
+
+
+def test_an_unreachable_database_is_one_line_with_the_driver_s_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`retrace migrate` against a port nobody listens on: the driver's first line, not a traceback."""
+    import argparse
+
+    monkeypatch.setenv("RETRACE_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nothing")
+    with pytest.raises(SystemExit) as done:
+        cli.cmd_migrate(argparse.Namespace())
+    message = str(done.value.code)
+    assert message.startswith("retrace: cannot reach the database at RETRACE_DATABASE_URL: ")
+    reason = message.removeprefix("retrace: cannot reach the database at RETRACE_DATABASE_URL: ")
+    assert "127.0.0.1" in reason
+    assert "port 1 failed" in reason
+    assert "\n" not in message
+    assert "sqlalchemy" not in message.lower()  # the driver's words, without SQLAlchemy's wrapping
