@@ -145,8 +145,8 @@ def test_a_route_that_authenticates_in_a_session_of_its_own_records_the_token_s_
     api: httpx.Client, user: SignedInUser
 ) -> None:
     """The upload authenticates in a short session of its own (no connection is held while the body
-    arrives) that is closed, not committed, by the route: the token's use is committed where it is
-    recorded, or it is rolled back with that session."""
+    arrives), which a mark that is not found closes without a commit: the token's use is committed where
+    it is recorded, or it is rolled back with that session."""
     created = _create(api, user.headers)
     response = api.put(
         f"/v1/marks/{uuid.uuid4()}/attachment",
