@@ -231,8 +231,9 @@ def test_each_run_adds_a_line_to_the_history(tmp_path: Path) -> None:
             tmp_path, {"scope": "a sample", "seed": 5, "mutants": 10, "counts": {}, "score": score_}
         )
     seeds.append_history(tmp_path, {"scope": "changed lines", "seed": None, "score": 1.0})
+    seeds.append_history(tmp_path, {"scope": "the 1 mutant(s) with the keys given", "seed": 3, "score": 1.0})
     rows = seeds.history(tmp_path)
-    assert [r["score"] for r in rows] == [0.9, 0.8, 1.0]
+    assert [r["score"] for r in rows] == [0.9, 0.8, 1.0, 1.0]
     assert rows[0]["commit"] == seeds.head(tmp_path)
     line = seeds.history_line(rows)
     assert line is not None
