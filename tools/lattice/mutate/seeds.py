@@ -80,9 +80,7 @@ def history(root: Path) -> list[dict[str, Any]]:
 def history_line(rows: list[dict[str, Any]], last: int = 6) -> str | None:
     """The scores of the last sampled runs, oldest first: a drop shows."""
     scored = [
-        r
-        for r in rows
-        if str(r.get("scope", "")).startswith("a sample") and r.get("score") is not None
+        r for r in rows if str(r.get("scope", "")).startswith("a sample") and r.get("score") is not None
     ][-last:]
     if not scored:
         return None
