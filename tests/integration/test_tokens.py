@@ -139,3 +139,19 @@ def test_create_validation(api: httpx.Client, user: SignedInUser, body: Json, fi
 
 def test_revoke_with_a_malformed_id_is_422(api: httpx.Client, user: SignedInUser) -> None:
     assert_validation_problem(api.delete("/v1/tokens/not-a-uuid", headers=user.headers), "token_id")
+
+
+def test_a_route_that_authenticates_in_a_session_of_its_own_records_the_token_s_use(
+    api: httpx.Client, user: SignedInUser
+) -> None:
+    """The upload authenticates in a short session of its own (no connection is held while the body
+    arrives), which a mark that is not found closes without a commit: the token's use is committed where
+    it is recorded, or it is rolled back with that session."""
+    created = _create(api, user.headers)
+    response = api.put(
+        f"/v1/marks/{uuid.uuid4()}/attachment",
+        content=b"x",
+        headers={**_bearer(created["token"]), "Content-Type": "text/plain"},
+    )
+    assert response.status_code == 404  # authenticated, then no such mark
+    assert _listed(api, user.headers)[created["id"]]["last_used_at"] is not None

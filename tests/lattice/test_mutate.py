@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tools.lattice.mutate import equivalents
+from tools.lattice.mutate import contexts, equivalents, seeds
 from tools.lattice.mutate.operators import mutations
+from tools.lattice.mutate.prefilter import prefilter
 from tools.lattice.mutate.report import Result, github_annotations, score
 from tools.lattice.mutate.sandbox import Outcome
 from tools.lattice.mutate.scope import ScopeError, changed_lines, mutants_of, select
@@ -125,7 +126,7 @@ def test_changed_lines_since_a_ref(tmp_path: Path) -> None:
     _git(tmp_path, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "two")
     (pkg / "a.py").write_text("def f():\n    return 1\n\n\ndef g():\n    return 3 if True else 2\n")
     assert changed_lines(tmp_path, "HEAD", "app") == {"app/a.py": {6}}
-    chosen, how = select(tmp_path, "app", base="HEAD")
+    chosen, how, _ = select(tmp_path, "app", base="HEAD")
     assert chosen
     assert all(m.mutation.line == 6 for m in chosen)
     assert "changed since HEAD" in how
@@ -138,8 +139,8 @@ def test_changed_lines_since_a_ref(tmp_path: Path) -> None:
 def test_a_seeded_sample_is_the_same_each_time(tmp_path: Path) -> None:
     (tmp_path / "app").mkdir()
     (tmp_path / "app/a.py").write_text("def f(a, b):\n    return a < b and a + 1 > 2 or 'x'\n")
-    first, _ = select(tmp_path, "app", sample=3, seed=7)
-    again, _ = select(tmp_path, "app", sample=3, seed=7)
+    first, _, _ = select(tmp_path, "app", sample=3, seed=7)
+    again, _, _ = select(tmp_path, "app", sample=3, seed=7)
     assert [m.key for m in first] == [m.key for m in again]
     assert len(first) == 3
 
@@ -201,3 +202,223 @@ def test_the_fork_server_stops_a_run_past_its_time(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _commit(repo: Path, message: str) -> None:
+    _git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", message, "--allow-empty")
+
+
+def test_the_seed_comes_from_the_commit_unless_given(tmp_path: Path) -> None:
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _commit(tmp_path, "one")
+    first, told = seeds.resolve(tmp_path, None)
+    assert seeds.resolve(tmp_path, "commit") == (first, told)  # the same commit draws the same sample
+    assert told.startswith("commit ")
+    again, _ = seeds.resolve(tmp_path, "commit:1")
+    assert again != first
+    _commit(tmp_path, "two")
+    assert seeds.resolve(tmp_path, None)[0] != first  # a new commit draws a new sample
+    assert seeds.resolve(tmp_path, "7") == (7, "given")
+    with pytest.raises(seeds.SeedError, match="give an integer"):
+        seeds.resolve(tmp_path, "tuesday")
+
+
+def test_each_run_adds_a_line_to_the_history(tmp_path: Path) -> None:
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _commit(tmp_path, "one")
+    for score_ in (0.9, 0.8):
+        seeds.append_history(
+            tmp_path, {"scope": "a sample", "seed": 5, "mutants": 10, "counts": {}, "score": score_}
+        )
+    seeds.append_history(tmp_path, {"scope": "changed lines", "seed": None, "score": 1.0})
+    seeds.append_history(tmp_path, {"scope": "the 1 mutant(s) with the keys given", "seed": 3, "score": 1.0})
+    rows = seeds.history(tmp_path)
+    assert [r["score"] for r in rows] == [0.9, 0.8, 1.0, 1.0]
+    assert rows[0]["commit"] == seeds.head(tmp_path)
+    line = seeds.history_line(rows)
+    assert line is not None
+    assert "90.0%" in line
+    assert "80.0%" in line
+    assert "100.0%" not in line  # only sampled runs compare with each other
+
+
+def _removed_by(tmp_path: Path, source: str, name: str = "m.py") -> tuple[list[str], dict[str, list[str]]]:
+    (tmp_path / name).write_text(source)
+    kept, removed = prefilter(tmp_path, mutants_of(tmp_path, name))
+    diff = {
+        rule: [m.mutation.original + " -> " + m.mutation.replacement for m in found]
+        for rule, found in removed.items()
+    }
+    return [m.mutation.original + " -> " + m.mutation.replacement for m in kept], diff
+
+
+def test_a_mutant_the_compiler_folds_away_is_not_run(tmp_path: Path) -> None:
+    kept, removed = _removed_by(tmp_path, "X = 2 ** 1\n\n\ndef f():\n    return 1 if False else 3\n")
+    assert "2 ** 1 -> 2 * 1" in removed["same-bytecode"]  # both fold to the constant 2
+    assert "1 -> 2" in kept  # a real change is run (the folded X is 2 ** 2, not 2)
+    assert "False -> True" in kept
+
+
+def test_two_mutants_that_make_one_program_run_once(tmp_path: Path) -> None:
+    kept, removed = _removed_by(tmp_path, "SIZE = 10 * 1024 * 1024\n")
+    # either 1024 made 1025 is 10 * 1025 * 1024; 10 / 1024 * 1024 and 10 * 1024 / 1024 are both 10.0
+    assert removed["duplicate"] == ["10 * 1024 -> 10 / 1024", "1024 -> 1025"]
+    assert kept.count("1024 -> 1025") == 1
+
+
+def test_a_dropped_keyword_equal_to_its_default_is_not_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "prefilter_case"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    source = (
+        "from sqlalchemy import Column, Text\n\n\n"
+        "def g(a, flag=True):\n    return a\n\n\n"
+        "A = g(1, flag=True)\nB = g(1, flag=False)\n"
+        "C = Column(Text, nullable=True)\nD = Column(Text, primary_key=True, nullable=True)\n"
+    )
+    kept, removed = _removed_by(tmp_path, source, "prefilter_case/mod.py")
+    assert removed["default-keyword"] == [", flag=True -> ", ", nullable=True -> "]
+    assert ", flag=False -> " in kept
+    assert ", nullable=True -> " in kept  # with primary_key=True, nullable defaults to False
+
+
+def test_a_child_process_names_its_lines_after_the_running_test(tmp_path: Path) -> None:
+    """What a live stack's process runs is mapped to the test that was running, not to no test."""
+    (tmp_path / "childpkg").mkdir()
+    (tmp_path / "childpkg/__init__.py").write_text("")
+    (tmp_path / "childpkg/work.py").write_text("def one():\n    return 1\n\n\ndef two():\n    return 2\n")
+    (tmp_path / "test_spawn.py").write_text(
+        "import subprocess, sys\n\n"
+        "def _child(name):\n"
+        "    code = f'import childpkg.work as w; w.{name}()'\n"
+        "    subprocess.run([sys.executable, '-c', code], check=True)\n\n"
+        "def test_a():\n    _child('one')\n\n"
+        "def test_b():\n    _child('two')\n"
+    )
+    config = contexts.coverage_config(Path(__file__).resolve().parents[2], tmp_path / "coverage.toml")
+    data = tmp_path / ".coverage"
+    env = {
+        **os.environ,
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "COVERAGE_FILE": str(data),
+        contexts.DIRECTORY_ENV: str(tmp_path / "contexts"),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "pytest_cov.plugin",
+            "-p",
+            contexts.__name__,
+            "--cov=childpkg",
+            f"--cov-config={config}",
+            "--cov-context=test",
+            "--cov-report=",
+            "--cov-fail-under=0",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "test_spawn.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    from coverage import CoverageData
+
+    measured = CoverageData(basename=str(data))
+    measured.read()
+    work = next(f for f in measured.measured_files() if f.endswith("work.py"))
+    by_line = measured.contexts_by_lineno(work)
+    assert by_line[2] == ["test_spawn.py::test_a|child"]
+    assert by_line[6] == ["test_spawn.py::test_b|child"]
+
+
+def test_an_import_time_line_a_child_ran_still_gets_the_stand_in_tests() -> None:
+    from tools.lattice.mutate.coverage_map import CoverageMap
+
+    tests = [
+        "tests/live/test_a.py::test_live",
+        "tests/unit/test_m.py::test_fast",
+        "tests/unit/test_x.py::test_x",
+    ]
+    cmap = CoverageMap(
+        tests=tests,
+        durations={tests[0]: 40.0, tests[1]: 0.1, tests[2]: 0.1},
+        lines={"app/m.py": {1: [0], 5: [1]}},  # line 1 (a constant) ran only in the live stack's child
+        importers={"app/m.py": ["tests/unit/test_x.py"]},
+        fingerprint="",
+        built_in_s=0.0,
+    )
+    assert cmap.tests_for("app/m.py", 1, 1, at_import=True) == [tests[1], tests[2], tests[0]]
+    assert cmap.tests_for("app/m.py", 5, 5, at_import=False) == [tests[1]]
+
+
+def test_verify_reports_where_the_map_and_the_full_run_disagree(tmp_path: Path) -> None:
+    """The bookkeeping of --verify (pure logic: a stand-in runner that answers from a table)."""
+    import queue
+
+    from tools.lattice.mutate import verify
+
+    (tmp_path / "m.py").write_text("def f(a):\n    return a < 1 and a > 2 or a == 3\n")
+    mutants = mutants_of(tmp_path, "m.py")[:4]
+    by_map = ["killed", "survived", "no-tests", "timeout"]
+    full_run = {mutants[0].key: "killed", mutants[1].key: "killed", mutants[2].key: "survived"}
+    full_run[mutants[3].key] = "survived"
+
+    class Answers:
+        def run(self, mutant: object, tests: list[str], timeout_s: float) -> Outcome:
+            key = mutant.key  # type: ignore[attr-defined]
+            return Outcome(
+                full_run[key], 1.0, len(tests), killed_by="t" if full_run[key] == "killed" else None
+            )
+
+    runners: queue.Queue[object] = queue.Queue()
+    runners.put(Answers())
+    results = [Result(m, Outcome(s, 0.1, 1), "diff") for m, s in zip(mutants, by_map, strict=True)]
+    said: list[str] = []
+    checked = verify.run(results, ["tests/unit"], runners, 60.0, 1, said.append)  # type: ignore[arg-type]
+    assert (checked["mutants"], checked["agree"]) == (4, 2)
+    assert [(d["map"], d["full"]) for d in checked["disagreements"]] == [
+        ("survived", "killed"),
+        ("timeout", "survived"),
+    ]
+    assert sum("DISAGREE" in line for line in said) == 2
+    assert len(verify.choose([*results, Result(mutants[0], Outcome("equivalent", 0, 0), "")], 10, 1)) == 4
+    assert verify.everything(["b", "a"], {"a": 0.1, "b": 0.2}, ["unit"]) == ["a", "b", "tests/live"]
+
+
+def test_an_import_time_value_is_traced_to_the_lines_that_read_it(tmp_path: Path) -> None:
+    from tools.lattice.mutate.uses import use_lines
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/a.py").write_text(
+        "LIMIT = 5\n\n\ndef f(x):\n    return x > LIMIT\n\n\n"
+        "@wrap(name='h')\ndef h(z=3):\n    y = z\n    return y\n"
+    )
+    (tmp_path / "app/b.py").write_text(
+        "from app import a\nfrom app.a import LIMIT\n\n\ndef g(y):\n    n = LIMIT\n    return y < a.LIMIT\n"
+    )
+    (tmp_path / "app/c.py").write_text("LIMIT = 7\n\n\ndef k():\n    return LIMIT\n")  # another LIMIT
+    assert use_lines(tmp_path, "app", "app/a.py", 1, 1) == {"app/a.py": {5}, "app/b.py": {6, 7}}
+    assert use_lines(tmp_path, "app", "app/a.py", 9, 9) == {"app/a.py": {10, 11}}  # a default: the body
+    assert use_lines(tmp_path, "app", "app/a.py", 8, 8) == {"app/a.py": {10, 11}}  # a decorator: the body
+
+
+def test_mutants_can_be_chosen_by_key(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/a.py").write_text("def f(a, b):\n    return a < b and a + 1 > 2\n")
+    every = mutants_of(tmp_path, "app/a.py")
+    chosen, how, _ = select(tmp_path, "app", keys=[every[1].key, every[3].key])
+    assert [m.key for m in chosen] == [every[1].key, every[3].key]
+    assert how == "the 2 mutant(s) with the keys given"
+    with pytest.raises(ScopeError, match="no mutant of app/ has key 0000"):
+        select(tmp_path, "app", keys=["0000"])

@@ -23,7 +23,7 @@ from typing import Any
 from .. import interrupts
 from ..config import fast_temp_root
 from ..services.tiers import start_services
-from . import coverage_map, equivalents, report
+from . import coverage_map, equivalents, prefilter, report, seeds, uses, verify
 from .probe import LISTING_ENV
 from .report import Result
 from .runs import pytest_command
@@ -47,7 +47,15 @@ def add_mutate_commands(subparsers: Any) -> None:
     )
     how.add_argument("--sample", type=int, metavar="N", help="a random sample of N mutants across app/")
     how.add_argument("--path", metavar="FILE", help="every mutant of one file, e.g. app/routes/tokens.py")
-    parser.add_argument("--seed", type=int, default=1, help="seed of --sample (default 1)")
+    how.add_argument("--all", action="store_true", help="every mutant of app/ (the nightly run)")
+    how.add_argument("--keys", metavar="K1,K2", help="the mutants of app/ with these keys (a survivor again)")
+    parser.add_argument(
+        "--seed",
+        default=None,
+        metavar="N|commit[:K]",
+        help="seed of --sample: an integer, or drawn from the commit's hash (the default; "
+        "commit:1, commit:2 ... are further samples of the same commit)",
+    )
     parser.add_argument(
         "--suites",
         default=",".join(DEFAULT_SUITES),
@@ -64,6 +72,13 @@ def add_mutate_commands(subparsers: Any) -> None:
     )
     parser.add_argument("--annotations", action="store_true", help="print survivors as GitHub ::error lines")
     parser.add_argument(
+        "--verify",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then run N of the mutants against every test (no map) and report where the verdicts differ",
+    )
+    parser.add_argument(
         "--fresh-map", action="store_true", help="rebuild the coverage map even if the code is unchanged"
     )
     parser.set_defaults(handler=run)
@@ -78,23 +93,42 @@ def run(args: argparse.Namespace) -> int:
     root = Path.cwd()
     suites = [s.strip() for s in args.suites.split(",") if s.strip()]
     missing = [s for s in suites if not (root / "tests" / s).is_dir()]
-    if missing or args.workers < 1 or (args.sample is not None and args.sample < 1):
+    if missing or args.workers < 1 or (args.sample is not None and args.sample < 1) or args.verify < 0:
         return _usage(
             f"mutate: no suite {', '.join(missing)} under tests/"
             if missing
-            else "mutate: --workers and --sample must be ≥ 1"
+            else "mutate: --workers and --sample must be ≥ 1, --verify ≥ 0"
         )
+    started = time.perf_counter()
     try:
         reviewed = equivalents.load(root / equivalents.EQUIVALENTS_FILE)
-        mutants, how = select(
-            root, PACKAGE, base=args.base, path=args.path, sample=args.sample, seed=args.seed
+        sampled = args.sample is not None or (args.verify > 0 and args.base is None and args.path is None)
+        seed, seed_from = seeds.resolve(root, args.seed) if sampled else (None, "")
+        mutants, how, removed = select(
+            root,
+            PACKAGE,
+            base=args.base,
+            path=args.path,
+            sample=args.sample,
+            seed=seed or 0,
+            every=args.all,
+            keys=[k.strip() for k in args.keys.split(",") if k.strip()] if args.keys else None,
         )
-    except (ScopeError, equivalents.EquivalentsError) as exc:
+    except (ScopeError, equivalents.EquivalentsError, seeds.SeedError) as exc:
         return _usage(str(exc))
+    if seed is not None:
+        # Printed first: a run someone wants to repeat is `--seed` this number.
+        print(f"mutate: seed {seed} (from {seed_from}); repeat with --seed {seed}", flush=True)
     print(f"mutate: {len(mutants)} mutants: {how}", flush=True)
-    started = time.perf_counter()
+    filtered = prefilter.counts(removed)
+    print(
+        "mutate: removed before running, as unable to change behaviour: "
+        + ", ".join(f"{n} {rule}" for rule, n in filtered.items()),
+        flush=True,
+    )
+    header = {"seed": seed, "seed_from": seed_from or None, "filtered": filtered}
     if not mutants:
-        summary = report.as_json([], scope=how, wall_s=0.0, floor=args.floor, extra={})
+        summary = report.as_json([], scope=how, wall_s=0.0, floor=args.floor, extra=header)
         report.write(summary, root / "logs" / "mutate.json")
         print("mutate: nothing to mutate; report: logs/mutate.json")
         return 0
@@ -107,18 +141,21 @@ def run(args: argparse.Namespace) -> int:
                 "LATTICE_DATABASE_URL": services.database_url,
                 "LATTICE_REDIS_URL": services.redis_url,
             }
-            results, extra = _run_all(root, args, suites, mutants, reviewed, env)
+            results, extra = _run_all(root, args, suites, mutants, reviewed, env, seed or 0)
     except KeyboardInterrupt:
         print("mutate: interrupted; nothing written", file=sys.stderr)
         return 130
     except (coverage_map.MapFailed, SandboxBroken) as exc:
         return _usage(str(exc))
     summary = report.as_json(
-        results, scope=how, wall_s=time.perf_counter() - started, floor=args.floor, extra=extra
+        results, scope=how, wall_s=time.perf_counter() - started, floor=args.floor, extra={**header, **extra}
     )
     report.write(summary, root / "logs" / "mutate.json")
+    seeds.append_history(root, summary)
     for line in report.summary_lines(summary):
         print(line)
+    if (trend := seeds.history_line(seeds.history(root))) is not None:
+        print(trend)
     if args.annotations:
         for line in report.github_annotations(summary):
             print(line)
@@ -136,7 +173,16 @@ def _coverage(
 ) -> tuple[coverage_map.CoverageMap, bool]:
     workdir = root / WORKDIR
     workdir.mkdir(parents=True, exist_ok=True)
-    fingerprint = coverage_map.fingerprint(root, [PACKAGE, "tests", "tools"]) + ":" + ",".join(suites)
+    # The suites' own folders and the helpers beside them, not the suites the map does not run.
+    others = tuple(
+        p.relative_to(root).as_posix()
+        for p in (root / "tests").glob("*/**/*.py")
+        if p.relative_to(root / "tests").parts[0] not in {*suites, "contract"}
+    )
+    fingerprint = coverage_map.fingerprint(
+        root, [PACKAGE, "tests", "tools"], coverage_map.NOT_MEASURED + others
+    )
+    fingerprint += ":" + ",".join(suites)
     saved = coverage_map.CoverageMap.load(workdir / "map.json")
     if saved is not None and saved.fingerprint == fingerprint and not args.fresh_map:
         return saved, True
@@ -155,8 +201,10 @@ def _run_all(
     mutants: list[Mutant],
     reviewed: dict[str, str],
     env: dict[str, str],
+    seed: int,
 ) -> tuple[list[Result], dict[str, Any]]:
     cmap, reused = _coverage(root, args, suites, env)
+    after_map = time.perf_counter()
     sources = {m.path: (root / m.path).read_text() for m in mutants}
     base = Path(tempfile.mkdtemp(prefix="retrace-mutate-", dir=fast_temp_root()))
     files = tracked_files(root)
@@ -166,13 +214,15 @@ def _run_all(
             sandboxes.put(Sandbox(root, base / f"r{i}", files, env))
         first = sandboxes.get()
         first.verify(PACKAGE)
-        modules = _probe(first, suites)
+        modules = _probe(first, suites, root / WORKDIR, cmap.fingerprint)
         for sandbox in [*list(sandboxes.queue), first]:
             sandbox.start_server(modules)
         startup_s = _startup(first, cmap)
         sandboxes.put(first)
         print(f"mutate: {args.workers} runner(s), pytest start-up {startup_s:.1f} s", flush=True)
         results = _dispatch(mutants, cmap, reviewed, sources, sandboxes, args, startup_s)
+        mutants_s = time.perf_counter() - after_map
+        checked = _verify(results, cmap, suites, sandboxes, args, startup_s, seed) if args.verify else None
     finally:
         while not sandboxes.empty():
             sandboxes.get().close()
@@ -181,12 +231,44 @@ def _run_all(
         "suites": suites,
         "map": {"tests": len(cmap.tests), "built_in_s": cmap.built_in_s, "reused": reused},
         "startup_s": round(startup_s, 2),
+        # The rate without the map's build (reused on an unchanged tree): copies, probe, mutants.
+        "mutants_wall_s": round(mutants_s, 1),
+        "mutants_per_s_without_map": round(
+            sum(r.status not in ("equivalent", "no-tests") for r in results) / mutants_s, 3
+        ),
+        **({"verify": checked} if checked is not None else {}),
     }
     return results, extra
 
 
-def _probe(sandbox: Sandbox, suites: list[str]) -> Path:
-    """Collect the tests once: which third-party modules they import (the fork servers preload them)."""
+def _verify(
+    results: list[Result],
+    cmap: coverage_map.CoverageMap,
+    suites: list[str],
+    sandboxes: queue.Queue[Sandbox],
+    args: argparse.Namespace,
+    startup_s: float,
+    seed: int,
+) -> dict[str, Any]:
+    chosen = verify.choose(results, args.verify, seed)
+    tests = verify.everything(cmap.tests, cmap.durations, suites)
+    # The whole-process suites have no durations in the map: a generous allowance for them.
+    normal_s = startup_s + sum(cmap.durations.values()) + 120.0 * (len(tests) - len(cmap.tests))
+    print(f"mutate: --verify: {len(chosen)} mutants against all {len(tests)} tests and suites", flush=True)
+    checked = verify.run(chosen, tests, sandboxes, args.timeout_factor * normal_s + 60, args.workers, print)
+    print(
+        f"mutate: --verify: the map and the full run agree on {checked['agree']} of {checked['mutants']}",
+        flush=True,
+    )
+    return checked
+
+
+def _probe(sandbox: Sandbox, suites: list[str], workdir: Path, fingerprint: str) -> Path:
+    """Collect the tests once: which third-party modules they import (the fork servers preload them).
+    Kept beside the map, and like the map reused while the code and tests are unchanged."""
+    kept, kept_for = workdir / "modules.txt", workdir / "modules.fingerprint"
+    if fingerprint and kept.is_file() and kept_for.is_file() and kept_for.read_text() == fingerprint:
+        return kept
     listing = sandbox.root.parent / "modules.txt"
     command = pytest_command(
         coverage_map.targets(suites),
@@ -205,7 +287,9 @@ def _probe(sandbox: Sandbox, suites: list[str]) -> Path:
         raise SandboxBroken(
             f"mutate: collecting the tests in the sandbox failed: {done.stdout.strip()[-300:]}"
         )
-    return listing
+    shutil.copyfile(listing, kept)
+    kept_for.write_text(fingerprint)
+    return kept
 
 
 def _startup(sandbox: Sandbox, cmap: coverage_map.CoverageMap) -> float:
@@ -231,6 +315,10 @@ def _dispatch(
     def one(mutant: Mutant) -> Result:
         m = mutant.mutation
         tests = cmap.tests_for(mutant.path, m.line, m.end_line, m.at_import)
+        if m.at_import:
+            # and the tests of the code reading the value: `LIMIT = 5` is noticed where LIMIT is compared
+            found = cmap.tests_of_uses(uses.use_lines(Path.cwd(), PACKAGE, mutant.path, m.line, m.end_line))
+            tests = cmap.ordered(found | set(tests))
         diff = mutant.diff(sources[mutant.path])
         if mutant.key in reviewed:
             return Result(mutant, Outcome("equivalent", 0.0, 0, detail=reviewed[mutant.key]), diff, tests)

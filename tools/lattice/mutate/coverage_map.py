@@ -1,8 +1,10 @@
 """Which tests run which line: the suites under coverage, a context per test, kept until the code changes.
 
 pytest-cov's `--cov-context=test` names each line's context `<nodeid>|setup|run|teardown` and
-combines what the xdist workers measured; the app runs in the tests' own process (in-process ASGI
-transport, in-process Dramatiq worker), so its lines are attributed to the test that drove them.
+combines what the xdist workers measured; most tests run the app in their own process (in-process
+ASGI transport, in-process Dramatiq worker), so its lines are attributed to the test that drove them.
+The processes tests start (the live stack's API and worker) name theirs `<nodeid>|child` after the
+test running at the time (contexts.py).
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import contexts
 from .runs import pytest_command
 
 MAP_SUITE = "mutate-map"
@@ -42,13 +46,27 @@ class CoverageMap:
         """Tests that ran any line of [first, last], fastest first (a failure stops the run sooner)."""
         by_line = self.lines.get(path, {})
         indices = {i for line in range(first, last + 1) for i in by_line.get(line, [])}
-        if not indices and at_import:
+        # A process a test starts imports the app after its context is set, so an import-time line
+        # may carry that test alone; the stand-ins still run, as for a line with no test at all.
+        if at_import:
             same_file = {i for ids in by_line.values() for i in ids}
             fastest = sorted(same_file, key=lambda i: self.durations.get(self.tests[i], 1.0))
-            indices = set(fastest[:IMPORT_TIME_TESTS])
+            indices |= set(fastest[:IMPORT_TIME_TESTS])
             wanted = (*DOCUMENT_TESTS, *(f"{f}::" for f in self.importers.get(path, [])))
             indices |= {i for i, t in enumerate(self.tests) if t.startswith(wanted)}
         return sorted((self.tests[i] for i in indices), key=lambda t: (self.durations.get(t, 1.0), t))
+
+    def tests_of_uses(self, uses: dict[str, set[int]]) -> set[str]:
+        """The tests that ran any of these lines (what reads an import-time value, see uses.py)."""
+        return {
+            self.tests[i]
+            for path, lines in uses.items()
+            for line in lines
+            for i in self.lines.get(path, {}).get(line, [])
+        }
+
+    def ordered(self, tests: set[str]) -> list[str]:
+        return sorted(tests, key=lambda t: (self.durations.get(t, 1.0), t))
 
     def save(self, path: Path) -> None:
         data = {
@@ -78,11 +96,21 @@ class CoverageMap:
             return None  # missing or from another version of this tool: measured again
 
 
-def fingerprint(root: Path, watched: list[str]) -> str:
+# The parts of this tool that run mutants and report on them, not the ones that measure: changing
+# them leaves the map as it was.
+NOT_MEASURED = tuple(
+    f"tools/lattice/mutate/{name}.py"
+    for name in ("command", "report", "seeds", "prefilter", "verify", "equivalents", "operators", "scope")
+)
+
+
+def fingerprint(root: Path, watched: list[str], ignored: tuple[str, ...] = ()) -> str:
     """The code and tests the map was measured on: any change to them makes a new map."""
     digest = hashlib.sha1(usedforsecurity=False)
     for top in watched:
         for file in sorted((root / top).rglob("*.py")):
+            if file.relative_to(root).as_posix() in ignored:
+                continue
             digest.update(file.relative_to(root).as_posix().encode())
             digest.update(file.read_bytes())
     return digest.hexdigest()
@@ -109,6 +137,9 @@ def build(
     for stale in workdir.glob(".coverage*"):
         stale.unlink()
     started = time.perf_counter()
+    contexts_dir = workdir / "contexts"
+    shutil.rmtree(contexts_dir, ignore_errors=True)
+    config = contexts.coverage_config(root, workdir / "coverage.toml")
     command = pytest_command(
         targets(suites),
         suite=MAP_SUITE,
@@ -118,13 +149,21 @@ def build(
             "-n",
             workers,
             f"--cov={package}",
+            f"--cov-config={config}",
             "--cov-context=test",
+            # the processes the tests start name their lines after the running test too
+            "-p",
+            contexts.__name__,
             "--cov-report=",
             "--cov-fail-under=0",
             "-q",
         ],
     )
-    done = subprocess.run(command, cwd=root, env={**env, "COVERAGE_FILE": str(data_file)})
+    done = subprocess.run(
+        command,
+        cwd=root,
+        env={**env, "COVERAGE_FILE": str(data_file), contexts.DIRECTORY_ENV: str(contexts_dir)},
+    )
     built_in = time.perf_counter() - started
     passed, durations = _passed_tests(logs / f"{MAP_SUITE}.json")
     if done.returncode not in (0, 1) or not passed:
@@ -147,8 +186,8 @@ def build(
             else measured
         )
         per_line: dict[int, list[int]] = {}
-        for line, contexts in data.contexts_by_lineno(measured).items():
-            ids = {index[t] for c in contexts if (t := c.rsplit("|", 1)[0]) in index}
+        for line, names in data.contexts_by_lineno(measured).items():
+            ids = {index[t] for c in names if (t := c.rsplit("|", 1)[0]) in index}
             if ids:
                 per_line[line] = sorted(ids)
         if per_line:

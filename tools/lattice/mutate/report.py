@@ -90,15 +90,28 @@ def as_json(
 def summary_lines(report: dict[str, Any]) -> list[str]:
     counts = report["counts"]
     value = report["score"]
+    seed = report.get("seed")
+    filtered = report.get("filtered") or {}
     lines = [
-        f"mutate: {report['scope']}",
+        f"mutate: {report['scope']}"
+        + (f" · seed {seed} (from {report.get('seed_from')})" if seed is not None else ""),
+        *(
+            ["filtered before running: " + ", ".join(f"{n} {rule}" for rule, n in filtered.items())]
+            if filtered
+            else []
+        ),
         f"mutants {report['mutants']}: "
         + ", ".join(
             f"{counts.get(s, 0)} {s}"
             for s in ("killed", "timeout", "survived", "no-tests", "equivalent", "error")
         ),
         f"score {'-' if value is None else f'{value:.1%}'} (floor {report['floor']:.0f} %) · "
-        f"{report['wall_s']} s wall · {report['mutants_per_s']} mutants/s",
+        f"{report['wall_s']} s wall · {report['mutants_per_s']} mutants/s"
+        + (
+            f" ({report['mutants_per_s_without_map']}/s after the map)"
+            if "mutants_per_s_without_map" in report
+            else ""
+        ),
         f"{'operator':<14} {'killed':>7} {'timeout':>8} {'survived':>9} {'no-tests':>9}",
     ]
     for name, row in report["per_operator"].items():
@@ -113,6 +126,12 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     for survivor in report["survivors"]:
         lines.append(f"survived {survivor['key']} {survivor['where']} ({survivor['tests_run']} tests ran)")
         lines.extend("    " + row for row in survivor["diff"].splitlines()[2:])
+    if (checked := report.get("verify")) is not None:
+        lines.append(f"verify: the map and the full run agree on {checked['agree']} of {checked['mutants']}")
+        lines.extend(
+            f"    disagree {row['where']}: map {row['map']}, full run {row['full']}"
+            for row in checked["disagreements"]
+        )
     for error in report["errors"]:
         lines.append(f"error {error['where']}: {error['detail'].splitlines()[-1:] or ''}")
     return lines

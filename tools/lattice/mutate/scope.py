@@ -113,23 +113,44 @@ def select(
     path: str | None = None,
     sample: int | None = None,
     seed: int = 0,
-) -> tuple[list[Mutant], str]:
-    """The mutants to run and a line saying how they were chosen."""
+    every: bool = False,
+    keys: list[str] | None = None,
+) -> tuple[list[Mutant], str, dict[str, list[Mutant]]]:
+    """The mutants to run, a line saying how they were chosen, and those the equivalence filters
+    (prefilter.py) removed before running, per rule. A sample is drawn from the mutants that pass the
+    filters: N of them, not N minus what the filters took."""
+    from .prefilter import prefilter
+
     if path is not None:
         if not (root / path).is_file():
             raise ScopeError(f"mutate: --path {path}: no such file under {root}")
-        chosen = mutants_of(root, Path(path).as_posix())
+        chosen, removed = prefilter(root, mutants_of(root, Path(path).as_posix()))
         how = f"every mutant of {path}"
+    elif keys is not None:
+        wanted = set(keys)
+        chosen = [m for f in source_files(root, package) for m in mutants_of(root, f) if m.key in wanted]
+        if unknown := wanted - {m.key for m in chosen}:
+            raise ScopeError(f"mutate: --keys: no mutant of {package}/ has key {', '.join(sorted(unknown))}")
+        removed = {}
+        how = f"the {len(chosen)} mutant(s) with the keys given"
+    elif every:
+        everything = [m for f in source_files(root, package) for m in mutants_of(root, f)]
+        chosen, removed = prefilter(root, everything)
+        how = f"every mutant of {package}/ ({len(chosen)} of {len(everything)} after the filters)"
     elif sample is not None:
         everything = [m for f in source_files(root, package) for m in mutants_of(root, f)]
-        chosen = random.Random(seed).sample(everything, min(sample, len(everything)))
+        shuffled = random.Random(seed).sample(everything, len(everything))
+        chosen, removed = prefilter(root, shuffled, limit=sample)
         chosen.sort(key=lambda m: (m.path, m.mutation.start))
         how = f"a sample of {len(chosen)} of {len(everything)} mutants of {package}/ (seed {seed})"
     else:
         ref = base or default_base(root)
         changed = changed_lines(root, ref, package)
         files = set(source_files(root, package))
-        chosen = [m for f, lines in sorted(changed.items()) if f in files for m in mutants_of(root, f, lines)]
+        chosen, removed = prefilter(
+            root,
+            [m for f, lines in sorted(changed.items()) if f in files for m in mutants_of(root, f, lines)],
+        )
         touched = sum(len(v) for f, v in changed.items() if f in files)
         how = f"the {touched} line(s) of {package}/ changed since {ref}"
-    return chosen, how
+    return chosen, how, removed
