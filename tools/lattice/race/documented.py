@@ -161,7 +161,12 @@ class Builder:
         return built
 
     def challenge(self) -> dict[str, str]:
-        email = f"{new_marker()}@example.test"
-        asked = self.client.post("/v1/auth/otp", json={"email": email})
-        assert asked.status_code == 202, asked.text
-        return {"challenge_id": asked.json()["challenge_id"], "code": self.mailbox.latest_code(email)}
+        return mailed_challenge(self.client, self.mailbox)
+
+
+def mailed_challenge(client: httpx.Client, mailbox: Mailbox) -> dict[str, str]:
+    """A valid body for the code's verification: a challenge asked for a new address, and its mailed code."""
+    email = f"{new_marker()}@example.test"
+    asked = client.post("/v1/auth/otp", json={"email": email})
+    assert asked.status_code == 202, asked.text
+    return {"challenge_id": asked.json()["challenge_id"], "code": mailbox.latest_code(email)}

@@ -30,6 +30,7 @@ import httpx
 from tools.lattice.accounts import Mailbox, SignedInUser, sign_in
 from tools.lattice.contract import Operation, component_schema, creator_of, operations
 from tools.lattice.race import rawhttp
+from tools.lattice.race.documented import binary_put, mailed_challenge
 from tools.lattice.schemavalues import complete
 
 
@@ -84,10 +85,7 @@ ObtainBody = Callable[["RequestBuilder"], dict[str, Any]]
 
 
 def _a_mailed_code(builder: RequestBuilder) -> dict[str, Any]:
-    email = f"race-verify-{uuid.uuid4().hex[:16]}@example.test"
-    challenge = builder.api.post("/v1/auth/otp", json={"email": email})
-    assert challenge.status_code == 202, challenge.text
-    return {"challenge_id": challenge.json()["challenge_id"], "code": builder.mailbox.latest_code(email)}
+    return mailed_challenge(builder.api, builder.mailbox)
 
 
 OBTAINED_BODIES: dict[str, ObtainBody] = {"auth-verify-code": _a_mailed_code}
@@ -133,10 +131,7 @@ class RequestBuilder:
     def _store_bytes(self, op: Operation, path: str, auth: Mapping[str, str], size: int) -> None:
         if op.method not in ("get", "delete"):
             return
-        upload = next(
-            (o for o in operations() if o.path == op.path and o.method == "put" and o.binary_body), None
-        )
-        if upload is None:
+        if binary_put(op) is None:
             return
         content = (b"0123456789abcdef" * (size // 16 + 1))[:size]
         stored = self.api.put(
