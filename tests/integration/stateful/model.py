@@ -84,10 +84,23 @@ def merged_tags(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(unicodedata.normalize("NFC", tag.strip().lower()) for tag in tags))
 
 
+# docs/api.md, Ingestion: decoded by the byte-order mark, else the charset parameter, else UTF-8, unreadable
+# bytes replaced, U+0000 removed. (The only charset the machine sends is utf-8, the default.)
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
 def attachment_text(data: bytes, content_type: str) -> str | None:
     if not content_type.lower().startswith("text/"):
         return None
-    return data.decode("utf-8", errors="replace")
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    text = data.decode(encoding, errors="replace")
+    return text.encode("utf-8", errors="replace").decode("utf-8").replace("\x00", "")
 
 
 @dataclass
