@@ -16,6 +16,7 @@ from __future__ import annotations
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.numerals import whole_number
 from app.problems import Problem, problem_response
 
 
@@ -77,4 +78,4 @@ class JsonBodyLimit:
 
 def _declared_length(scope: Scope) -> int:
     declared = next((value for name, value in scope["headers"] if name == b"content-length"), b"")
-    return int(declared) if declared.strip().isdigit() else 0
+    return whole_number(declared.decode("latin-1").strip()) or 0

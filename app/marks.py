@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select
@@ -80,7 +79,7 @@ def to_outs(rows: Sequence[Sequence[object]]) -> list[MarkOut]:
     return [to_out((row[0], row[1], row[2])) for row in rows]  # type: ignore[arg-type]
 
 
-def start_new_version(ingestion: Ingestion, now: datetime) -> None:
+def start_new_version(ingestion: Ingestion) -> None:
     """A new URL or attachment: a fresh ingestion for the next version, its message not sent yet."""
     ingestion.version += 1
     ingestion.queued_at = None  # app/ingestion/outbox.py records it once the message is out

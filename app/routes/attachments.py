@@ -110,7 +110,7 @@ def _attach(
         attachment.size, attachment.sha256 = blob.size, blob.sha256
         session.add(attachment)
         ingestion = ingestion_of(session, mark_id)
-        start_new_version(ingestion, utcnow())
+        start_new_version(ingestion)
         session.add(ingestion)
         version = ingestion.version
         session.commit()

@@ -158,7 +158,7 @@ def update_mark(
     version = None
     if url_changed:
         ingestion = ingestion_of(session, mark_id)
-        start_new_version(ingestion, mark.updated_at)
+        start_new_version(ingestion)
         session.add(ingestion)
         version = ingestion.version
     # Read inside the transaction that wrote it (the mark is locked): read after the commit, an account

@@ -78,7 +78,6 @@ def revoke_token(token_id: uuid.UUID, user: SignedInUser, session: SessionDep) -
     ).first()
     if revoked is None:
         hold_account(session, user.id)  # 401 when the account went meanwhile
-        session.rollback()
         raise not_found("token")
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
