@@ -20,7 +20,7 @@ PYTHONS = ["3.11", "3.12", "3.13"]
 
 # Interrupted, nox does not forward SIGINT: it waits `interrupt_timeout`, sends SIGTERM, waits
 # `terminate_timeout`, then SIGKILLs (0.3 s and 0.2 s by default, too short to stop consumers, then
-# servers). Our commands treat the first SIGINT or SIGTERM as Ctrl-C (tools/lattice/interrupts.py).
+# servers). Our commands treat the first SIGINT or SIGTERM as Ctrl-C (tools/lattice/services/interrupts.py).
 INTERRUPT_TIMEOUT, TERMINATE_TIMEOUT = 1.0, 60.0
 
 
@@ -267,7 +267,14 @@ def foreign(session: nox.Session) -> None:
     # both in one resolve. Not this project itself: its `app` package would shadow the foreign one.
     session.install(*_foreign_requirements())
     wanted = session.run(
-        "python", "-m", "tools.lattice.foreign", "--config", config, "--requirements", env=env, silent=True
+        "python",
+        "-m",
+        "tools.lattice.engines.foreign",
+        "--config",
+        config,
+        "--requirements",
+        env=env,
+        silent=True,
     )
     session.install(*_foreign_requirements(), *(line for line in str(wanted).splitlines() if line.strip()))
-    session.run("python", "-m", "tools.lattice.foreign", *args, env=env)
+    session.run("python", "-m", "tools.lattice.engines.foreign", *args, env=env)

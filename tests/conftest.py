@@ -1,4 +1,4 @@
-"""The lattice's fixtures come from tools/lattice/plugin.py (the pytest11 entry point `lattice`)."""
+"""The lattice's fixtures come from tools/lattice/plugin/hooks.py (the pytest11 entry point `lattice`)."""
 
 from __future__ import annotations
 

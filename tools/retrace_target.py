@@ -25,8 +25,8 @@ from app.migrate import pending_changes, upgrade_sql
 from app.openapi import operation_id
 from app.runtime import build_runtime
 from app.settings import Settings, load_settings
-from tools.lattice.accounts import Mailbox, SignedInUser
-from tools.lattice.target import AppUnderTest, ChainSpec, PlaneSpec, ServePlan, Target
+from tools.lattice.seam.accounts import Mailbox, SignedInUser
+from tools.lattice.seam.target import AppUnderTest, ChainSpec, PlaneSpec, ServePlan, Target
 
 ENV_PREFIX = "RETRACE_"
 

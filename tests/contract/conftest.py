@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, core, settings
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
 from tests.contract.world import World
-from tools.lattice.accounts import Mailbox
-from tools.lattice.contract import COUNTER
-from tools.lattice.plugin import current_run, current_worker_names, logs_dir
-from tools.lattice.sdk import SDK_DIR
+from tools.lattice.chain.sdk import SDK_DIR
+from tools.lattice.engines.contract import COUNTER
+from tools.lattice.plugin.hooks import current_run, current_worker_names, logs_dir
+from tools.lattice.seam.accounts import Mailbox
 
 DEFAULT_EXAMPLES = 25
 

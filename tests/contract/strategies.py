@@ -1,6 +1,6 @@
 """Hypothesis strategies for the contract suite, built from the same Pydantic models the app validates with.
 
-Valid bodies come from `Model.model_json_schema()`, keyword by keyword (tools.lattice.schemavalues),
+Valid bodies come from `Model.model_json_schema()`, keyword by keyword (tools.lattice.engines.schemavalues),
 with the few values a random draw rarely hits (an http(s) URL, an email unique to its example) drawn from
 SEMANTIC_FIELDS, then filtered by the model itself. Invalid input is a valid one broken in one way.
 """
@@ -18,10 +18,10 @@ from typing import Any
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from tools.lattice.chain import component_models
-from tools.lattice.contract import Operation
-from tools.lattice.schemavalues import conforms, values
-from tools.lattice.spec import load_committed, resolve
+from tools.lattice.chain.agreement import component_models
+from tools.lattice.chain.document import load_committed, resolve
+from tools.lattice.engines.contract import Operation
+from tools.lattice.engines.schemavalues import conforms, values
 
 # Few choices per URL (each costs Hypothesis' engine a draw); long and odd URLs are the boundary tests'.
 _HOSTS = st.sampled_from(["a.test", "retrace.example", "x-1.sub.example.com", "127.0.0.1", "EXAMPLE.COM"])

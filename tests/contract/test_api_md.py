@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tools.lattice.spec import load_committed
+from tools.lattice.chain.document import load_committed
 
 API_MD = Path(__file__).parents[2] / "docs" / "api.md"
 _ROW = re.compile(

@@ -1,7 +1,7 @@
 """Every constraint of every input, at its bound and one past it, with the outcome the document decides.
 
 For each operation, the JSON body's properties and the query parameters are probed one at a time
-(tools.lattice.schemavalues.boundaries: each min/max length and bound, each enum member and a
+(tools.lattice.engines.schemavalues.boundaries: each min/max length and bound, each enum member and a
 non-member, maxItems and one more, a character the pattern forbids) on an otherwise valid request. The
 document's own schema says whether the probed input is valid (`conforms`): valid must get a documented
 2xx, invalid a documented 4xx. Uploads are probed at 0, 1, the size limit and one past it, with media
@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from tests.contract.world import SPECIAL_INPUTS, World
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.contract import (
+from tools.lattice.chain.document import load_committed, resolve
+from tools.lattice.engines.contract import (
     Case,
     Check,
     Operation,
@@ -32,8 +32,8 @@ from tools.lattice.contract import (
     expect_success,
     operations,
 )
-from tools.lattice.schemavalues import Boundary, boundaries, conforms, minimal
-from tools.lattice.spec import load_committed, resolve
+from tools.lattice.engines.schemavalues import Boundary, boundaries, conforms, minimal
+from tools.lattice.seam.accounts import SignedInUser
 
 OPERATIONS = operations()
 # A cursor is opaque: a string of any length the service did not issue is refused whatever its length

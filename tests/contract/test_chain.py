@@ -1,5 +1,5 @@
-"""Tables -> Pydantic schemas -> OpenAPI document: one source of truth (tools.lattice.chain), and proof that
-each check catches a deliberate mismatch with a message naming the field."""
+"""Tables -> Pydantic schemas -> OpenAPI document: one source of truth (tools.lattice.chain.agreement), and
+proof that each check catches a deliberate mismatch with a message naming the field."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from sqlalchemy import Column, Integer, MetaData, Table, Text, Uuid
 from app.main import create_app
 from app.schemas import UserOut
 from app.settings import Settings
-from tools.lattice import chain
-from tools.lattice.spec import live_document, load_committed, validate_document
+from tools.lattice.chain import agreement as chain
+from tools.lattice.chain.document import live_document, load_committed, validate_document
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """One contract case per operation of the committed OpenAPI document (a new route is covered without
 touching this file): valid input gets a documented 2xx, schema-breaking input a documented 4xx problem,
 secured operations refuse anonymous, malformed and revoked tokens, other users' objects are 404; every
-response is checked against the document (tools.lattice.contract.ALL_CHECKS, openapi-core)."""
+response is checked against the document (tools.lattice.engines.contract.ALL_CHECKS, openapi-core)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from app.settings import Settings
 from tests.contract.strategies import broken_bodies, out_of_bounds_values, valid_bodies
 from tests.contract.world import SPECIAL_INPUTS, World
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.contract import (
+from tools.lattice.chain.document import load_committed, resolve
+from tools.lattice.engines.contract import (
     Case,
     Operation,
     exercise,
@@ -24,7 +24,7 @@ from tools.lattice.contract import (
     expect_success,
     operations,
 )
-from tools.lattice.spec import load_committed, resolve
+from tools.lattice.seam.accounts import SignedInUser
 
 OPERATIONS = operations()
 SECURED = [op for op in OPERATIONS if op.secured]

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from starlette.testclient import TestClient
 
-from tools.lattice.accounts import Mailbox
+from tools.lattice.seam.accounts import Mailbox
 
 
 def _sdk(sdk_path: Path) -> SimpleNamespace:

@@ -15,8 +15,7 @@ import httpx
 from hypothesis import strategies as st
 
 from tests.contract.strategies import valid_bodies
-from tools.lattice.accounts import Mailbox, SignedInUser, sign_in
-from tools.lattice.contract import (
+from tools.lattice.engines.contract import (
     Case,
     Operation,
     component_schema,
@@ -25,7 +24,8 @@ from tools.lattice.contract import (
     expect_success,
     operations,
 )
-from tools.lattice.schemavalues import complete
+from tools.lattice.engines.schemavalues import complete
+from tools.lattice.seam.accounts import Mailbox, SignedInUser, sign_in
 
 SPECIAL_INPUTS = {
     # (parameter `cursor` of marks-list: opaque, taken from a real `next_cursor`; see issued_cursor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.test_isolation import write_plane_marker
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.plugin.workerstate import WorkerLattice
 
 
 @pytest.fixture(scope="session", autouse=True)

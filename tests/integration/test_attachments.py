@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from app.settings import Settings
 from tests.integration.flows import Json, assert_problem, create_mark, get_mark, upload
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 

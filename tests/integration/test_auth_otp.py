@@ -22,7 +22,7 @@ from tests.integration.flows import (
     unique_email,
 )
 from tests.schema_tables import OTP_REQUEST, OTP_VERIFY, refused
-from tools.lattice.accounts import Mailbox, sign_in
+from tools.lattice.seam.accounts import Mailbox, sign_in
 
 
 def _verify(api: httpx.Client, challenge_id: uuid.UUID, code: str) -> httpx.Response:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from app.blobs import BlobStore
 from app.debris import sweep_blob_debris
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.plugin.workerstate import WorkerLattice
 
 
 def _store(lattice: WorkerLattice) -> BlobStore:

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import httpx
 
 from tests.integration.flows import assert_problem, create_mark, upload
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser
 
 JSON = {"Content-Type": "application/json"}
 

@@ -7,7 +7,7 @@ from starlette.testclient import TestClient
 
 from app.main import create_app
 from tests.integration.flows import assert_problem
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.plugin.workerstate import WorkerLattice
 
 NOTHING_LISTENS = {
     "database_url": "postgresql://postgres@127.0.0.1:1/x",

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.integration.flows import Json, assert_problem, create_mark, get_mark, upload
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 _BYTES = b"their private bytes"
 

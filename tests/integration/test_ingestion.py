@@ -15,8 +15,8 @@ from sqlmodel import Session
 from app.ingestion.process import RetryLater
 from app.settings import Settings
 from tests.integration.flows import Json, create_mark, get_mark, patch_mark, paused, upload
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.queue import DrainableWorker
+from tools.lattice.planes.queue import DrainableWorker
+from tools.lattice.seam.accounts import SignedInUser
 
 
 def _ingested(api: httpx.Client, user: SignedInUser, worker: DrainableWorker, mark: Json) -> Json:

@@ -14,9 +14,9 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from tests.integration.flows import create_mark
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.naming import runs_root
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.planes.naming import runs_root
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser
 
 PLANE_KEYS = ("schema", "redis_namespace", "queue_name", "directory", "blob_dir", "maildir", "user_email")
 

@@ -24,9 +24,9 @@ from tests.integration.flows import (
     upload,
 )
 from tests.schema_tables import MARK_CREATE, MARK_PATCH, accepted, refused
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.queue import DrainableWorker
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.planes.queue import DrainableWorker
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser
 
 
 def _queued(lattice: WorkerLattice) -> int:

@@ -21,7 +21,7 @@ from tests.integration.flows import (
     walk_marks,
 )
 from tests.schema_tables import MARKS_QUERY, accepted, refused
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 
 def _insert_marks(

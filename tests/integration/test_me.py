@@ -20,7 +20,7 @@ from tests.integration.flows import (
     upload,
 )
 from tests.schema_tables import USER_PATCH, accepted, refused
-from tools.lattice.accounts import Mailbox, SignedInUser, sign_in
+from tools.lattice.seam.accounts import Mailbox, SignedInUser, sign_in
 
 
 def _blob_files(settings: Settings) -> set[str]:

@@ -2,7 +2,7 @@
 "stairway": up, down, up again, one revision at a time from base to head), on the real PostgreSQL.
 
 The models-vs-migrations guard (Alembic's autogenerate diff, run once per lattice run before any test)
-stays where it is: tools/lattice/schema.py. This checks what it cannot: that a revision can be undone.
+stays where it is: tools/lattice/planes/schema.py. This checks what it cannot: that a revision can be undone.
 Everything runs in one transaction that is rolled back, so a killed run leaves no schema behind."""
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from app.ingestion.outbox import RequeueRound, requeue_unsent
 from app.main import create_app
 from app.models import Ingestion
 from tests.integration.flows import create_mark
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.queue import DrainableWorker
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.planes.queue import DrainableWorker
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser
 
 # Nothing listens on port 1: every broker call of this app fails at once.
 DEAD_REDIS = "redis://127.0.0.1:1/0"

@@ -29,8 +29,8 @@ from app.main import create_app
 from app.settings import Settings
 from tests.integration.flows import assert_problem, create_mark, request_code, unique_email, upload
 from tests.snapshots import exchange, mask_volatile
-from tools.lattice.accounts import Mailbox, SignedInUser
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import Mailbox, SignedInUser
 
 # Nothing listens on port 1: every connection of an app built with these fails at once.
 DEAD_DATABASE = "postgresql://postgres@127.0.0.1:1/x"

@@ -16,10 +16,10 @@ import httpx
 
 from app.ingestion.process import ingest
 from tests.integration.flows import create_mark
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.queue import DrainableWorker
-from tools.lattice.roundtrips import TABLE, WRITE_ENV, Counts, counting, load_table, write_table
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.perf.roundtrips import TABLE, WRITE_ENV, Counts, counting, load_table, write_table
+from tools.lattice.planes.queue import DrainableWorker
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser
 
 LIST_SEED = 25  # more than a page of 20, so the page holds 20 marks, each with its parts
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from app.models import Token, TokenKind
 from tests.integration.flows import Headers, Json, assert_problem, assert_validation_problem
 from tests.schema_tables import TOKEN_CREATE, accepted, refused
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 
 def _create(api: httpx.Client, headers: Headers, **body: object) -> Json:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.lattice.changed_coverage import changed_lines
+from tools.lattice.report.changed_coverage import changed_lines
 
 XML = """<?xml version="1.0" ?>
 <coverage version="7" line-rate="0.5" branch-rate="0" lines-covered="2" lines-valid="4" branches-covered="0"

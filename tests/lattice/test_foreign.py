@@ -16,11 +16,17 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tools.lattice.foreign import databases, install, options, tree
-from tools.lattice.foreign.__main__ import LATTICE_ROOT, first_failure, outcomes
-from tools.lattice.foreign.config import DbEnv, ForeignConfig, ForeignConfigError, load_config, read_dotenv
-from tools.lattice.foreign.plugin import Handoff, _database_env, _sweep
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.foreign import databases, install, options, tree
+from tools.lattice.engines.foreign.__main__ import LATTICE_ROOT, first_failure, outcomes
+from tools.lattice.engines.foreign.config import (
+    DbEnv,
+    ForeignConfig,
+    ForeignConfigError,
+    load_config,
+    read_dotenv,
+)
+from tools.lattice.engines.foreign.plugin import Handoff, _database_env, _sweep
+from tools.lattice.plugin.workerstate import WorkerLattice
 
 FOREIGN = Path(__file__).parents[1] / "foreign"
 
@@ -350,7 +356,7 @@ def test_a_run_that_writes_into_its_tree_and_leaves_a_database_fails_naming_both
     config = tmp_path / "leaky.toml"
     config.write_text('rootdir = "leaky"\nisolation = "self"\n[db_env]\nurl = "LEAKY_URL"\n')
     done = subprocess.run(
-        [sys.executable, "-m", "tools.lattice.foreign", "--config", str(config), "-p", "no:randomly"],
+        [sys.executable, "-m", "tools.lattice.engines.foreign", "--config", str(config), "-p", "no:randomly"],
         cwd=LATTICE_ROOT,
         capture_output=True,
         text=True,

@@ -17,14 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from tools.lattice.mutate import contexts, equivalents, seeds
-from tools.lattice.mutate.operators import mutations
-from tools.lattice.mutate.prefilter import prefilter
-from tools.lattice.mutate.report import Result, github_annotations, score
-from tools.lattice.mutate.sandbox import Outcome
-from tools.lattice.mutate.scope import ScopeError, changed_lines, mutants_of, select
+from tools.lattice.engines.mutate import contexts, equivalents, seeds
+from tools.lattice.engines.mutate.operators import mutations
+from tools.lattice.engines.mutate.prefilter import prefilter
+from tools.lattice.engines.mutate.report import Result, github_annotations, score
+from tools.lattice.engines.mutate.sandbox import Outcome
+from tools.lattice.engines.mutate.scope import ScopeError, changed_lines, mutants_of
+from tools.lattice.engines.mutate.selection import select
 
-FORKSERVER = Path(__file__).resolve().parents[2] / "tools/lattice/mutate/forkserver.py"
+FORKSERVER = Path(__file__).resolve().parents[2] / "tools/lattice/engines/mutate/forkserver.py"
 
 
 def _changes(source: str) -> set[tuple[str, str]]:
@@ -343,7 +344,7 @@ def test_a_child_process_names_its_lines_after_the_running_test(tmp_path: Path) 
 
 
 def test_an_import_time_line_a_child_ran_still_gets_the_stand_in_tests() -> None:
-    from tools.lattice.mutate.coverage_map import CoverageMap
+    from tools.lattice.engines.mutate.coverage_map import CoverageMap
 
     tests = [
         "tests/live/test_a.py::test_live",
@@ -366,7 +367,7 @@ def test_verify_reports_where_the_map_and_the_full_run_disagree(tmp_path: Path) 
     """The bookkeeping of --verify (pure logic: a stand-in runner that answers from a table)."""
     import queue
 
-    from tools.lattice.mutate import verify
+    from tools.lattice.engines.mutate import verify
 
     (tmp_path / "m.py").write_text("def f(a):\n    return a < 1 and a > 2 or a == 3\n")
     mutants = mutants_of(tmp_path, "m.py")[:4]
@@ -397,7 +398,7 @@ def test_verify_reports_where_the_map_and_the_full_run_disagree(tmp_path: Path) 
 
 
 def test_an_import_time_value_is_traced_to_the_lines_that_read_it(tmp_path: Path) -> None:
-    from tools.lattice.mutate.uses import use_lines
+    from tools.lattice.engines.mutate.uses import use_lines
 
     (tmp_path / "app").mkdir()
     (tmp_path / "app/a.py").write_text(

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tools.lattice.peergate import ALLOWLIST, Allowed, AllowlistError, failures, judge, load_allowlist
+from tools.lattice.engines.peer.gate import (
+    ALLOWLIST,
+    Allowed,
+    AllowlistError,
+    failures,
+    judge,
+    load_allowlist,
+)
 
 # The shape schemathesis 4.32's `--report junit` writes (schemathesis/reporting/junitxml.py): one testcase
 # per operation, a failure's message the codes of its checks.
@@ -106,7 +113,7 @@ def test_the_committed_allowlist_gives_every_entry_a_reason() -> None:
 
 
 def test_our_figures_are_the_last_runs_workers_added_up(tmp_path: Path) -> None:
-    from tools.lattice.peer import ours
+    from tools.lattice.engines.peer.command import ours
 
     lines = [
         {

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.lattice.perf import history
+from tools.lattice.engines.perf import history
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tools.lattice.plugin.telemetry import TestRecord
 from tools.lattice.report.alerts import alerts, summary_markdown
 from tools.lattice.report.collect import collect
 from tools.lattice.report.dashboard import DASHBOARD_FILE, PERF_PANELS, TEST_PANELS, render
 from tools.lattice.report.merge import merge
-from tools.lattice.telemetry import TestRecord
 
 REPO = Path(__file__).resolve().parents[2]
 

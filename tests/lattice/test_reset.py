@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
 
-from tools.lattice.naming import WorkerNames
-from tools.lattice.reset import Resetter, read_tables
-from tools.lattice.targeting import load_target
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.planes.naming import WorkerNames
+from tools.lattice.planes.reset import Resetter, read_tables
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.targeting import load_target
 
 SCHEMA_SQL = """
 CREATE TABLE owners (id int PRIMARY KEY, name text NOT NULL, note text);

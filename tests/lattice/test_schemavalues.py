@@ -1,4 +1,4 @@
-"""Values and boundaries from a JSON Schema, keyword by keyword (tools/lattice/schemavalues.py)."""
+"""Values and boundaries from a JSON Schema, keyword by keyword (tools/lattice/engines/schemavalues.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tools.lattice.contract import component_schema
-from tools.lattice.schemavalues import Boundary, boundaries, complete, conforms, minimal, values
-from tools.lattice.spec import load_committed
+from tools.lattice.chain.document import load_committed
+from tools.lattice.engines.contract import component_schema
+from tools.lattice.engines.schemavalues import Boundary, boundaries, complete, conforms, minimal, values
 
 NO_NUL = "^[^\\x00]*$"
 NAME = {"type": "string", "minLength": 1, "maxLength": 5, "pattern": NO_NUL}

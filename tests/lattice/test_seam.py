@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.lattice.tmpproject import write_pyproject
-from tools.lattice.childenv import child_pytest_env
+from tools.lattice.plugin.childenv import child_pytest_env
 
 LATTICE = Path(__file__).resolve().parents[2] / "tools" / "lattice"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.lattice.tmpproject import write_pyproject
-from tools.lattice.childenv import child_pytest_env
-from tools.lattice.sharding import ShardError, parse_shard
+from tools.lattice.plugin.childenv import child_pytest_env
+from tools.lattice.plugin.sharding import ShardError, parse_shard
 
 TESTS = ("slow", "a", "b", "c")
 

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from tests.lattice.conftest import Ran
-from tools.lattice.spec import DOCUMENT_PATH, REPO_ROOT
-from tools.lattice.specdiff import CHECKS, Level, diff
-from tools.lattice.specdiff.levels import LevelsError, apply_levels, load_levels
-from tools.lattice.specdiff.policy import MAJOR, MINOR, NONE, PATCH, PolicyError, granted, judge
-from tools.lattice.specdiff.sdknames import consequences, model_class, operation_modules, pascal, snake
+from tools.lattice.chain.document import DOCUMENT_PATH, REPO_ROOT
+from tools.lattice.chain.specdiff import CHECKS, Level, diff
+from tools.lattice.chain.specdiff.levels import LevelsError, apply_levels, load_levels
+from tools.lattice.chain.specdiff.policy import MAJOR, MINOR, NONE, PATCH, PolicyError, granted, judge
+from tools.lattice.chain.specdiff.sdknames import consequences, model_class, operation_modules, pascal, snake
 
 Doc = dict[str, Any]
 S = {"type": "string"}
@@ -888,7 +888,7 @@ def test_diffing_two_files_loads_neither_the_target_nor_the_service_sets(tmp_pat
         "from tools.lattice.cli import main\n"
         f"code = main(['spec', 'diff', {str(DOCUMENT_PATH)!r}, {str(revision)!r}])\n"
         "heavy = sorted(m for m in ('sqlalchemy', 'pydantic_settings', 'tools.lattice.services',"
-        " 'tools.lattice.targeting') if m in sys.modules)\n"
+        " 'tools.lattice.seam.targeting') if m in sys.modules)\n"
         "print('loaded:', heavy, 'code:', code)\n"
     )
     done = subprocess.run(

@@ -22,8 +22,8 @@ from tests.lattice.specdiff_conformance import (
     score,
     verdict,
 )
-from tools.lattice.spec import REPO_ROOT
-from tools.lattice.specdiff.oasdiff import oasdiff_id, oasdiff_ids
+from tools.lattice.chain.document import REPO_ROOT
+from tools.lattice.chain.specdiff.oasdiff import oasdiff_id, oasdiff_ids
 
 ALL = [case for tool in TOOLS for case in cases(tool)]
 

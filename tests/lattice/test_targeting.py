@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.lattice.targeting import TargetError, load_target
+from tools.lattice.seam.targeting import TargetError, load_target
 from tools.retrace_target import TARGET
 
 

@@ -1,4 +1,4 @@
-"""The live suite's fixtures come from tools/lattice/livefixtures.py (the plumbing lives there); the
+"""The live suite's fixtures come from tools/lattice/live/fixtures.py (the plumbing lives there); the
 drills' figures file is here."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tools.lattice.livefixtures import live, live_stack
+from tools.lattice.live.fixtures import live, live_stack
 
 __all__ = ["drill_log", "live", "live_stack"]
 

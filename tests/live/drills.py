@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tests.integration.flows import unique_email
-from tools.lattice.accounts import Mailbox, SignedInUser, sign_in
+from tools.lattice.seam.accounts import Mailbox, SignedInUser, sign_in
 
 
 def mailbox(settings: Any) -> Mailbox:

@@ -39,8 +39,8 @@ from tests.integration.flows import (
     wait_for_ingestion,
 )
 from tests.live.drills import ready, signed_in, timed, until
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.livefixtures import drill_stack
+from tools.lattice.live.fixtures import drill_stack
+from tools.lattice.seam.accounts import SignedInUser
 from tools.lattice.services import ServiceSet, start_services
 
 pytestmark = [pytest.mark.live, pytest.mark.drill]

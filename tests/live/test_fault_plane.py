@@ -1,4 +1,4 @@
-"""The fault plane itself (tools/lattice/faults): what a drill relies on, on this run's own servers.
+"""The fault plane itself (tools/lattice/live/faults): what a drill relies on, on this run's own servers.
 
 - a fault touches only its path: with the proxy's port cut off, the same server answers directly;
 - a partition is silent: a client waits (no reset) until its own timeout;
@@ -20,9 +20,9 @@ import psycopg
 import pytest
 import redis
 
-from tools.lattice.faults import FaultPlane, FaultsUnavailable, fault_plane
-from tools.lattice.faults.netfilter import CHAIN, check_privilege, iptables, owner_tag
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.live.faults import FaultPlane, FaultsUnavailable, fault_plane
+from tools.lattice.live.faults.netfilter import CHAIN, check_privilege, iptables, owner_tag
+from tools.lattice.plugin.workerstate import WorkerLattice
 
 pytestmark = [pytest.mark.live]
 
@@ -78,7 +78,7 @@ def test_latency_is_added_per_direction_and_healed(plane: FaultPlane) -> None:
 
 _OWNER_THAT_DIES = """
 import sys, time
-from tools.lattice.faults.netfilter import PortRules
+from tools.lattice.live.faults.netfilter import PortRules
 PortRules(int(sys.argv[1])).drop()
 print("ready", flush=True)
 time.sleep(60)
@@ -110,7 +110,7 @@ def test_rules_of_a_killed_run_are_reaped_by_the_next(plane: FaultPlane) -> None
 
 
 _REFUSAL = """
-from tools.lattice.faults.netfilter import check_privilege
+from tools.lattice.live.faults.netfilter import check_privilege
 try:
     check_privilege()
 except Exception as exc:

@@ -28,9 +28,9 @@ from tests.integration.flows import (
     wait_for_ingestion,
     walk_marks,
 )
-from tools.lattice.accounts import Mailbox, SignedInUser, sign_in
-from tools.lattice.livestack import LiveStack
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.live.stack import LiveStack
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import Mailbox, SignedInUser, sign_in
 
 pytestmark = pytest.mark.live
 

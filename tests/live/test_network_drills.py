@@ -1,5 +1,5 @@
 """Network drills: the live stack reaches its PostgreSQL and Redis through the fault plane
-(tools/lattice/faults), whose faults each drill switches on mid-run and off again.
+(tools/lattice/live/faults), whose faults each drill switches on mid-run and off again.
 
 One embedded PostgreSQL + Redis pair, one fault plane and one live stack serve the module (a network
 fault harms no server: each drill heals the paths and checks recovery before the next). The service's
@@ -35,11 +35,11 @@ import pytest
 from app.settings import Settings
 from tests.integration.flows import Json, create_mark, wait_for_ingestion
 from tests.live.drills import ready, signed_in, until
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.faults import FaultPlane, FaultsUnavailable, fault_plane
-from tools.lattice.faults.netfilter import check_privilege
-from tools.lattice.livefixtures import drill_stack
-from tools.lattice.livestack import LiveStack
+from tools.lattice.live.faults import FaultPlane, FaultsUnavailable, fault_plane
+from tools.lattice.live.faults.netfilter import check_privilege
+from tools.lattice.live.fixtures import drill_stack
+from tools.lattice.live.stack import LiveStack
+from tools.lattice.seam.accounts import SignedInUser
 from tools.lattice.services import start_services
 
 pytestmark = [pytest.mark.live, pytest.mark.drill]

@@ -26,11 +26,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, text
 
-from tools.lattice.childenv import child_pytest_env
-from tools.lattice.isolation import Plane, record_run, sweep_run
-from tools.lattice.naming import WorkerNames, new_run_id
+from tools.lattice.planes.isolation import Plane, record_run, sweep_run
+from tools.lattice.planes.naming import WorkerNames, new_run_id
+from tools.lattice.plugin.childenv import child_pytest_env
+from tools.lattice.plugin.workerstate import WorkerLattice
 from tools.lattice.services import start_services
-from tools.lattice.workerstate import WorkerLattice
 
 GOALS = {"reset_ms": 2.0, "reset_speedup": 10.0, "bootstrap_s": 0.3}
 ROWS_PER_TABLE = 50

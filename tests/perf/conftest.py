@@ -20,11 +20,11 @@ from sqlmodel import Session
 
 from app.models import Ingestion, Mark
 from app.settings import Settings
-from tools.lattice.accounts import Mailbox, SignedInUser, sign_in
-from tools.lattice.livestack import LiveStack, start_live_stack
-from tools.lattice.perf import budgets
-from tools.lattice.perf.report import summary_table
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.perf import budgets
+from tools.lattice.engines.perf.report import summary_table
+from tools.lattice.live.stack import LiveStack, start_live_stack
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import Mailbox, SignedInUser, sign_in
 
 # The queue benchmarks use the service's own defaults: 4 worker threads, 64 messages prefetched.
 WORKER_THREADS = 4

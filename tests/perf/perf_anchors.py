@@ -22,13 +22,13 @@ import pytest
 
 from app.settings import Settings
 from tests.perf.conftest import Figures, seed_marks
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.livestack import LiveStack, settings_env
-from tools.lattice.perf import budgets
-from tools.lattice.perf.wrk import WrkResult, run_wrk, wrk_path
+from tools.lattice.engines.perf import budgets
+from tools.lattice.engines.perf.wrk import WrkResult, run_wrk, wrk_path
+from tools.lattice.live.stack import LiveStack, settings_env
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser
 from tools.lattice.services.base import free_port
 from tools.lattice.services.process import die_with_parent, stop_child
-from tools.lattice.workerstate import WorkerLattice
 
 IDS = 2000
 DURATION_S = 4.0

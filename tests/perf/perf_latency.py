@@ -14,11 +14,11 @@ import httpx
 import pytest
 
 from tests.perf.conftest import Figures, seed_marks
-from tools.lattice.accounts import Mailbox, SignedInUser
-from tools.lattice.livestack import LiveStack
-from tools.lattice.perf import budgets
-from tools.lattice.perf.load import Lap, LoadResult, run_load
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.perf import budgets
+from tools.lattice.engines.perf.load import Lap, LoadResult, run_load
+from tools.lattice.live.stack import LiveStack
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import Mailbox, SignedInUser
 
 CLIENTS = budgets.CLIENTS
 KIB = 1024

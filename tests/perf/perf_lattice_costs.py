@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.perf.conftest import Figures
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.plugin.workerstate import WorkerLattice
 
 # A report, not a study: fewer service-start runs than the default 5, and no integration-suite runs.
 BENCH_ARGS = {"bench_services": ["3"], "bench_harness": ["--skip-suite"]}

@@ -16,10 +16,10 @@ from sqlalchemy import Engine, text
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
 from tests.perf.conftest import WORKER_PREFETCH, WORKER_THREADS, Figures, seed_marks
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.livestack import LiveStack
-from tools.lattice.perf import budgets
-from tools.lattice.perf.noop_worker import measure_actor_throughput
+from tools.lattice.engines.perf import budgets
+from tools.lattice.engines.perf.noop_worker import measure_actor_throughput
+from tools.lattice.live.stack import LiveStack
+from tools.lattice.seam.accounts import SignedInUser
 
 MESSAGES = 2000
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.perf.conftest import Figures
-from tools.lattice.perf import budgets, history
-from tools.lattice.perf.compare import compare, ratios, table
-from tools.lattice.perf.plot import plot_history
-from tools.lattice.plugin import current_run
+from tools.lattice.engines.perf import budgets, history
+from tools.lattice.engines.perf.compare import compare, ratios, table
+from tools.lattice.engines.perf.plot import plot_history
+from tools.lattice.plugin.hooks import current_run
 
 PLOT = Path("logs/perf.png")
 

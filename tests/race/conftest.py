@@ -1,4 +1,4 @@
-"""The race suite's options, fixtures and end summary (the plumbing is in tools/lattice/race/).
+"""The race suite's options, fixtures and end summary (the plumbing is in tools/lattice/engines/race/).
 
 Options (all after `nox -s race --`):
 - `--race-examples N` (default 8): Hypothesis examples of the concurrent state machine;
@@ -19,13 +19,13 @@ import httpx
 import pytest
 
 from tests.integration.flows import unique_email
-from tools.lattice.accounts import SignedInUser, sign_in
-from tools.lattice.livefixtures import live_stack
-from tools.lattice.livestack import LiveStack
-from tools.lattice.plugin import current_run
-from tools.lattice.race import figures
-from tools.lattice.race.options import RaceOptions
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.race import figures
+from tools.lattice.engines.race.options import RaceOptions
+from tools.lattice.live.fixtures import live_stack
+from tools.lattice.live.stack import LiveStack
+from tools.lattice.plugin.hooks import current_run
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser, sign_in
 
 __all__ = ["live_stack"]
 

@@ -12,7 +12,7 @@ and the invariants are checked against the answers, the database, the blob dir a
   it (after an acknowledged `DELETE /v1/me` finished, that user's later requests are 401);
 - every acknowledged write is present, or explained by an acknowledged delete that did not end before
   it began; the final url and attachment of a mark are values some acknowledged write could have left
-  last (`tools.lattice.race.registers`);
+  last (`tools.lattice.engines.race.registers`);
 - deleted means gone: mark, attachment and ingestion rows, blob files, the user's tokens and session;
   a revoked token is refused;
 - the blob files are exactly the attachment rows, each hashing to its sha256;
@@ -47,14 +47,14 @@ from sqlalchemy import text
 
 from app.ingestion.normalise import normalize_url
 from tests.integration.flows import unique_email
-from tools.lattice.accounts import SignedInUser, sign_in
-from tools.lattice.livestack import LiveStack
-from tools.lattice.race.figures import FIGURES
-from tools.lattice.race.firing import Batch, Shot
-from tools.lattice.race.observe import blob_files, poll
-from tools.lattice.race.options import RaceOptions
-from tools.lattice.race.registers import Write, final_candidates
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.race.figures import FIGURES
+from tools.lattice.engines.race.firing import Batch, Shot
+from tools.lattice.engines.race.observe import blob_files, poll
+from tools.lattice.engines.race.options import RaceOptions
+from tools.lattice.engines.race.registers import Write, final_candidates
+from tools.lattice.live.stack import LiveStack
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser, sign_in
 
 pytestmark = pytest.mark.live
 

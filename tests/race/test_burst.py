@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.livestack import LiveStack
-from tools.lattice.race.burst import burst
-from tools.lattice.race.figures import probe
-from tools.lattice.race.options import RaceOptions
+from tools.lattice.engines.race.burst import burst
+from tools.lattice.engines.race.figures import probe
+from tools.lattice.engines.race.options import RaceOptions
+from tools.lattice.live.stack import LiveStack
+from tools.lattice.seam.accounts import SignedInUser
 
 pytestmark = pytest.mark.live
 

@@ -10,7 +10,7 @@
 - an oversized `Content-Length` is answered 413 from the headers alone, before any body is sent.
 
 The API process is found by pid; its database connections by the client ports it holds
-(`tools.lattice.race.observe.backends_of`), so other workers' and other runs' connections never count.
+(`tools.lattice.engines.race.observe.backends_of`), so other workers' and other runs' connections never count.
 """
 
 from __future__ import annotations
@@ -21,11 +21,9 @@ import httpx
 import pytest
 
 from tests.integration.flows import assert_problem, create_mark
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.livestack import LiveStack
-from tools.lattice.race import rawhttp
-from tools.lattice.race.figures import probe
-from tools.lattice.race.observe import (
+from tools.lattice.engines.race import rawhttp
+from tools.lattice.engines.race.figures import probe
+from tools.lattice.engines.race.observe import (
     LogTail,
     backends_of,
     blob_files,
@@ -34,8 +32,10 @@ from tools.lattice.race.observe import (
     poll,
     rss_bytes,
 )
-from tools.lattice.race.options import RaceOptions
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.race.options import RaceOptions
+from tools.lattice.live.stack import LiveStack
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser
 
 pytestmark = pytest.mark.live
 

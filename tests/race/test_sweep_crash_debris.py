@@ -2,7 +2,7 @@
 at run time): SIGKILL the API and the worker while writes are in flight, restart, and look.
 
 The API is restarted on its own port with its Redis URL through a proxy that can keep its writes back
-(tools.lattice.race.holdproxy; and no statement timeout, so a blocked request stays blocked), then:
+(tools.lattice.engines.race.holdproxy; and no statement timeout, so a blocked request stays blocked), then:
 1. wave 1: COPIES requests of every write operation, each as a user of its own, answered before the
    kill (acknowledged); the worker finishes their ingestions, so it holds nothing when it dies;
 2. in flight at the kill, for every write operation: a request with a body stalled one byte short
@@ -41,15 +41,15 @@ from psycopg import sql
 from sqlalchemy import text
 
 from tests.integration.flows import unique_email
-from tools.lattice.accounts import SignedInUser, sign_in
-from tools.lattice.contract import Operation, operations
-from tools.lattice.livestack import LiveStack, start_live_stack
-from tools.lattice.race.classes import record, swept
-from tools.lattice.race.documented import Builder, Built, same_path
-from tools.lattice.race.holdproxy import HoldProxy
-from tools.lattice.race.inflight import HeldBody
-from tools.lattice.race.observe import blob_names, poll
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.contract import Operation, operations
+from tools.lattice.engines.race.classes import record, swept
+from tools.lattice.engines.race.documented import Builder, Built, same_path
+from tools.lattice.engines.race.holdproxy import HoldProxy
+from tools.lattice.engines.race.inflight import HeldBody
+from tools.lattice.engines.race.observe import blob_names, poll
+from tools.lattice.live.stack import LiveStack, start_live_stack
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser, sign_in
 
 pytestmark = pytest.mark.live
 

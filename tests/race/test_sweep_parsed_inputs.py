@@ -1,8 +1,8 @@
 """Defect class `parsed_inputs`: no value of anything the service parses gets a 5xx or drops the connection.
 
 Over every operation of the document (`swept("parsed_inputs")`, enumerated at run time), from its valid
-request (`tools.lattice.race.requests_for`), Hypothesis replaces one input at a time with an odd value
-(`tools.lattice.race.odd_values`: arbitrary text, Unicode digits like '²' and '١٢', numbers that are
+request (`tools.lattice.engines.race.requests_for`), Hypothesis replaces one input at a time with an odd value
+(`tools.lattice.engines.race.odd_values`: arbitrary text, Unicode digits like '²' and '١٢', numbers that are
 not, those in the shapes parsed values take, base64 tokens holding JSON of the wrong type):
 
 - every parameter the document lists for the operation (path, query, header);
@@ -26,15 +26,15 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tools.lattice.contract import Operation
-from tools.lattice.livestack import LiveStack
-from tools.lattice.race import rawhttp
-from tools.lattice.race.classes import record, swept
-from tools.lattice.race.odd_values import ODD_EXAMPLES, ODD_VALUES, opaque_examples
-from tools.lattice.race.options import RaceOptions
-from tools.lattice.race.requests_for import Built, RequestBuilder
-from tools.lattice.spec import load_committed, resolve
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.chain.document import load_committed, resolve
+from tools.lattice.engines.contract import Operation
+from tools.lattice.engines.race import rawhttp
+from tools.lattice.engines.race.classes import record, swept
+from tools.lattice.engines.race.odd_values import ODD_EXAMPLES, ODD_VALUES, opaque_examples
+from tools.lattice.engines.race.options import RaceOptions
+from tools.lattice.engines.race.requests_for import Built, RequestBuilder
+from tools.lattice.live.stack import LiveStack
+from tools.lattice.plugin.workerstate import WorkerLattice
 
 pytestmark = pytest.mark.live
 

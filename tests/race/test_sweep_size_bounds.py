@@ -2,7 +2,7 @@
 before the excess is read.
 
 Over every operation of the document (`swept("size_bounds")`, enumerated at run time), from its valid
-request (`tools.lattice.race.requests_for`), each part grown three ways:
+request (`tools.lattice.engines.race.requests_for`), each part grown three ways:
 
 - at its bound, in one write: answered as usual (anything but 413/414/431, a 5xx or a
   close: a DELETE may answer 404 the second time, a sign-in 429);
@@ -28,12 +28,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.lattice.livestack import LiveStack
-from tools.lattice.race import oversize
-from tools.lattice.race.classes import record, swept
-from tools.lattice.race.observe import rss_bytes
-from tools.lattice.race.requests_for import Built, RequestBuilder
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.race import oversize
+from tools.lattice.engines.race.classes import record, swept
+from tools.lattice.engines.race.observe import rss_bytes
+from tools.lattice.engines.race.requests_for import Built, RequestBuilder
+from tools.lattice.live.stack import LiveStack
+from tools.lattice.plugin.workerstate import WorkerLattice
 
 pytestmark = pytest.mark.live
 

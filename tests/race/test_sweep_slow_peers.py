@@ -2,7 +2,7 @@
 but its socket, and not for longer than the server's timeouts.
 
 Over every operation of the document (`swept("slow_peers")`, enumerated at run time), each with a valid
-request built from the document (`tools.lattice.race.requests_for`: its own signed-in account, a real
+request built from the document (`tools.lattice.engines.race.requests_for`: its own signed-in account, a real
 object for its path parameters, a valid body, and where it reads an attachment, stored bytes longer
 than the kernel's largest send buffer), five ways of being slow, each with N = pool + overflow + 2
 sockets per operation at once:
@@ -31,13 +31,13 @@ from socket import socket
 import httpx
 import pytest
 
-from tools.lattice.livefixtures import START_TIMEOUT_S
-from tools.lattice.livestack import LiveStack, start_live_stack
-from tools.lattice.race import bystanders, stalls
-from tools.lattice.race.classes import record, swept
-from tools.lattice.race.observe import held_in_transaction, rss_bytes
-from tools.lattice.race.requests_for import Built, RequestBuilder
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.race import bystanders, stalls
+from tools.lattice.engines.race.classes import record, swept
+from tools.lattice.engines.race.observe import held_in_transaction, rss_bytes
+from tools.lattice.engines.race.requests_for import Built, RequestBuilder
+from tools.lattice.live.fixtures import START_TIMEOUT_S
+from tools.lattice.live.stack import LiveStack, start_live_stack
+from tools.lattice.plugin.workerstate import WorkerLattice
 
 pytestmark = pytest.mark.live
 

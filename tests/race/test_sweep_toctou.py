@@ -38,15 +38,15 @@ import pytest
 from sqlalchemy import text
 
 from tests.integration.flows import unique_email
-from tools.lattice.accounts import SignedInUser, sign_in
-from tools.lattice.contract import Operation, component_schema, creator_of, operations
-from tools.lattice.livestack import LiveStack
-from tools.lattice.race.classes import record, swept
-from tools.lattice.race.documented import Builder, Built, binary_put, bytes_of, new_marker
-from tools.lattice.race.firing import Batch, Shot
-from tools.lattice.race.inflight import HeldBody, SlowRead
-from tools.lattice.race.observe import blob_names
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.contract import Operation, component_schema, creator_of, operations
+from tools.lattice.engines.race.classes import record, swept
+from tools.lattice.engines.race.documented import Builder, Built, binary_put, bytes_of, new_marker
+from tools.lattice.engines.race.firing import Batch, Shot
+from tools.lattice.engines.race.inflight import HeldBody, SlowRead
+from tools.lattice.engines.race.observe import blob_names
+from tools.lattice.live.stack import LiveStack
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser, sign_in
 
 pytestmark = pytest.mark.live
 

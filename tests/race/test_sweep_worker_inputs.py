@@ -33,13 +33,13 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.contract import Operation, component_schema
-from tools.lattice.livestack import LiveStack
-from tools.lattice.race.classes import record, swept
-from tools.lattice.race.documented import Builder, marked_body, new_marker
-from tools.lattice.race.observe import LogTail, poll
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.contract import Operation, component_schema
+from tools.lattice.engines.race.classes import record, swept
+from tools.lattice.engines.race.documented import Builder, marked_body, new_marker
+from tools.lattice.engines.race.observe import LogTail, poll
+from tools.lattice.live.stack import LiveStack
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser
 
 pytestmark = pytest.mark.live
 

@@ -12,8 +12,8 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from app.main import create_app
-from tools.lattice.livefixtures import live, live_stack
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.live.fixtures import live, live_stack
+from tools.lattice.plugin.workerstate import WorkerLattice
 
 # Cases promoted from the race suite build its machine on the live stack (started only when asked for).
 __all__ = ["app_with", "live", "live_stack"]

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from tests.integration.flows import assert_problem
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 
 @pytest.mark.parametrize(

@@ -27,9 +27,9 @@ from sqlalchemy import text
 
 from tests.integration.flows import create_mark, unique_email
 from tests.regression.conftest import AppWith
-from tools.lattice.accounts import Mailbox, sign_in
-from tools.lattice.blocking import backend_pid, wait_until_blocked
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.race.blocking import backend_pid, wait_until_blocked
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import Mailbox, sign_in
 
 
 def _blob_files(root: Path) -> set[Path]:

@@ -21,7 +21,7 @@ import hashlib
 
 import httpx
 
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 
 def test_upload_documents_a_concrete_media_type_first(api: httpx.Client, user: SignedInUser) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import httpx
 
 from tests.integration.flows import create_mark, upload
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 PAGE = b"<html><script>alert(document.domain)</script></html>"
 

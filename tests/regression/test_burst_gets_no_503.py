@@ -26,8 +26,8 @@ import httpx
 
 from app.main import create_app
 from app.runtime import Runtime
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser
 
 CLIENTS, ROUNDS = 200, 3
 PATHS = ("/v1/me", "/v1/marks?limit=100", "/readyz")

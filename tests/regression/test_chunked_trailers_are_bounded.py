@@ -26,11 +26,11 @@ import httpx
 import pytest
 
 from tests.integration.flows import assert_problem, unique_email
-from tools.lattice.accounts import sign_in
-from tools.lattice.livestack import LiveStack
-from tools.lattice.race import rawhttp
-from tools.lattice.race.observe import rss_bytes
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.race import rawhttp
+from tools.lattice.engines.race.observe import rss_bytes
+from tools.lattice.live.stack import LiveStack
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import sign_in
 
 pytestmark = pytest.mark.live
 

@@ -23,9 +23,9 @@ from urllib.parse import quote
 
 import pytest
 
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.livestack import LiveStack
-from tools.lattice.race.rawhttp import connect, head, read_response
+from tools.lattice.engines.race.rawhttp import connect, head, read_response
+from tools.lattice.live.stack import LiveStack
+from tools.lattice.seam.accounts import SignedInUser
 
 CREATED = "2026-01-01T00:00:00+00:00"
 WRONG_IDS = [1, 1.5, {}, {"id": "x"}, [], ["00000000-0000-0000-0000-000000000000"], True, None]

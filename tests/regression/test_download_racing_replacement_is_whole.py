@@ -30,9 +30,9 @@ import pytest
 
 from app.main import create_app
 from tests.integration.flows import create_mark, unique_email
-from tools.lattice.accounts import Mailbox, SignedInUser, sign_in
-from tools.lattice.asgi import drive
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.race.asgi import drive
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import Mailbox, SignedInUser, sign_in
 
 OLD = os.urandom(300_000)
 NEW = os.urandom(200_000)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import httpx
 
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 
 def test_no_wildcard_response_has_a_schema(api: httpx.Client) -> None:

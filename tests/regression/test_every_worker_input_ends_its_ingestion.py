@@ -38,9 +38,9 @@ from app.ingestion.outbox import requeue_unsent
 from app.settings import Settings
 from tests.integration.flows import create_mark, get_mark, paused, upload
 from tests.regression.conftest import refusing
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.queue import DrainableWorker
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.planes.queue import DrainableWorker
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser
 
 SECRET = "Zebra-" + uuid.uuid4().hex[:12]  # what no log line may hold
 LINE = f"{SECRET} heading\nsecond line words"

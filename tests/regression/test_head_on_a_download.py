@@ -20,7 +20,7 @@ from __future__ import annotations
 import httpx
 
 from tests.integration.flows import create_mark
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 BYTES = b"0123456789" * 1000
 

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.integration.flows import create_mark, upload
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 DATA = b"0123456789"
 

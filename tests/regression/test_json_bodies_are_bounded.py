@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 
 from tests.integration.flows import assert_problem
-from tools.lattice.livestack import LiveStack
-from tools.lattice.race import rawhttp
-from tools.lattice.race.observe import rss_bytes
+from tools.lattice.engines.race import rawhttp
+from tools.lattice.engines.race.observe import rss_bytes
+from tools.lattice.live.stack import LiveStack
 
 pytestmark = pytest.mark.live
 

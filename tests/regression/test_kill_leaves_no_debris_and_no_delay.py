@@ -35,9 +35,9 @@ from app.ingestion.outbox import RequeueLoop
 from app.main import create_app
 from app.settings import Settings
 from tests.integration.flows import create_mark, get_mark, upload
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.queue import DrainableWorker
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.planes.queue import DrainableWorker
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser
 
 # Runs one request through the app in a process that SIGKILLs itself at the chosen moment.
 _CHILD = r"""

@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 
 from tests.regression.conftest import AppWith
-from tools.lattice.accounts import Mailbox
+from tools.lattice.seam.accounts import Mailbox
 
 
 def test_first_code_is_delivered_under_missing_parents(app_with: AppWith, tmp_path: Path) -> None:

@@ -15,8 +15,8 @@ Locked reproduction: an app whose RETRACE_MAILER points at an existing, empty di
 request. Checked: with app/mail.py's `send` reverted to `mailbox.Maildir(directory, create=True).add(...)`
 in a scratch copy, this case fails (FileNotFoundError from `send`, which TestClient re-raises instead of
 the 500); with the fix it passes. In that scratch copy the harness's own bootstrap trips first (it pre-creates
-the worker's Maildir), so tools/lattice/isolation.py was also told not to pre-create it there, to see this
-case fail on its own; the version of 81a05fa (which made `directory.parent` only) fails it the same way.
+the worker's Maildir), so tools/lattice/planes/isolation.py was also told not to pre-create it there, to see
+this case fail on its own; the version of 81a05fa (which made `directory.parent` only) fails it the same way.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 
 from tests.regression.conftest import AppWith
-from tools.lattice.accounts import Mailbox
+from tools.lattice.seam.accounts import Mailbox
 
 
 def test_first_code_is_delivered_into_an_existing_empty_maildir(app_with: AppWith, tmp_path: Path) -> None:

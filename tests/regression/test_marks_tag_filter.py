@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import httpx
 
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 
 def test_tag_filter_returns_the_tagged_marks(api: httpx.Client, user: SignedInUser) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 
 def _links(document: dict[str, Any], path: str, method: str, status: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from tests.integration.flows import create_mark, unique_email
-from tools.lattice.accounts import Mailbox, sign_in
+from tools.lattice.seam.accounts import Mailbox, sign_in
 
 ROUNDS = 20
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import httpx
 
 from tests.integration.flows import assert_validation_problem, create_mark
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 
 def test_the_url_or_note_rule_names_the_body(api: httpx.Client, user: SignedInUser) -> None:

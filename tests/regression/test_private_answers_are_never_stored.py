@@ -20,7 +20,7 @@ from __future__ import annotations
 import httpx
 
 from tests.integration.flows import create_mark, unique_email
-from tools.lattice.accounts import Mailbox, sign_in
+from tools.lattice.seam.accounts import Mailbox, sign_in
 
 ANY_ID = "00000000-0000-4000-8000-000000000000"
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 SIZE = 1000
 

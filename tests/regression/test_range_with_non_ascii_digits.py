@@ -25,8 +25,8 @@ import httpx
 import pytest
 
 from tests.integration.flows import assert_problem, create_mark
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.livestack import LiveStack
+from tools.lattice.live.stack import LiveStack
+from tools.lattice.seam.accounts import SignedInUser
 
 SIZE = 100
 BODY = bytes(range(SIZE))

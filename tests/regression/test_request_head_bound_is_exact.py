@@ -21,8 +21,8 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.flows import assert_problem
-from tools.lattice.livestack import LiveStack
-from tools.lattice.race import rawhttp
+from tools.lattice.engines.race import rawhttp
+from tools.lattice.live.stack import LiveStack
 
 pytestmark = pytest.mark.live
 

@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tools.lattice.livefixtures import START_TIMEOUT_S
-from tools.lattice.livestack import LiveStack, start_live_stack
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.live.fixtures import START_TIMEOUT_S
+from tools.lattice.live.stack import LiveStack, start_live_stack
+from tools.lattice.plugin.workerstate import WorkerLattice
 
 HEADER_BYTES = 8 * 1024 * 1024
 

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from tests.integration.flows import unique_email
-from tools.lattice.accounts import Mailbox, sign_in
+from tools.lattice.seam.accounts import Mailbox, sign_in
 
 ROUNDS = 15
 WRITERS = 3

@@ -29,7 +29,7 @@ import pytest
 from sqlalchemy import text
 
 from app.deps import get_session
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.plugin.workerstate import WorkerLattice
 
 
 def test_teardown_of_a_session_whose_connection_the_server_dropped_does_not_raise(

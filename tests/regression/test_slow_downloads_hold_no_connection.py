@@ -38,15 +38,15 @@ import pytest
 from app.main import create_app
 from app.runtime import Runtime
 from tests.integration.flows import create_mark, unique_email
-from tools.lattice.accounts import Mailbox, SignedInUser, sign_in
-from tools.lattice.asgi import drive
-from tools.lattice.livefixtures import START_TIMEOUT_S
-from tools.lattice.livestack import LiveStack, start_live_stack
-from tools.lattice.race import rawhttp
-from tools.lattice.race.observe import backends_of
-from tools.lattice.schemavalues import minimal
-from tools.lattice.spec import resolve
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.chain.document import resolve
+from tools.lattice.engines.race import rawhttp
+from tools.lattice.engines.race.asgi import drive
+from tools.lattice.engines.race.observe import backends_of
+from tools.lattice.engines.schemavalues import minimal
+from tools.lattice.live.fixtures import START_TIMEOUT_S
+from tools.lattice.live.stack import LiveStack, start_live_stack
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import Mailbox, SignedInUser, sign_in
 
 ATTACHMENT = os.urandom(256 * 1024)
 BIG_ATTACHMENT_BYTES = 8 * 1024 * 1024  # more than the kernel's send buffer can take (tcp_wmem max 4 MiB)

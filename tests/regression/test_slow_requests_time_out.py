@@ -26,10 +26,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.integration.flows import assert_problem
-from tools.lattice.livefixtures import START_TIMEOUT_S
-from tools.lattice.livestack import LiveStack, start_live_stack
-from tools.lattice.race import rawhttp
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.race import rawhttp
+from tools.lattice.live.fixtures import START_TIMEOUT_S
+from tools.lattice.live.stack import LiveStack, start_live_stack
+from tools.lattice.plugin.workerstate import WorkerLattice
 
 pytestmark = pytest.mark.live
 

@@ -26,8 +26,8 @@ from starlette.testclient import TestClient
 
 from app.main import create_app
 from tests.regression.conftest import refusing
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser
 
 SECRET = "Okapi-" + uuid.uuid4().hex[:12]
 

@@ -22,9 +22,9 @@ import anyio
 from app.main import create_app
 from app.runtime import Runtime
 from tests.integration.flows import create_mark
-from tools.lattice.accounts import SignedInUser
-from tools.lattice.asgi import stall_then_disconnect
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.race.asgi import stall_then_disconnect
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import SignedInUser
 
 
 def test_no_connection_is_held_while_an_upload_body_stalls(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import httpx
 
 from tests.integration.flows import assert_validation_problem
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 
 def test_nul_in_the_tag_filter_is_a_validation_problem(api: httpx.Client, user: SignedInUser) -> None:

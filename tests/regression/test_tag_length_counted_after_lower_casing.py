@@ -17,7 +17,7 @@ from __future__ import annotations
 import httpx
 
 from tests.integration.flows import assert_validation_problem
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 
 def test_the_stored_form_of_a_tag_is_what_must_fit(api: httpx.Client, user: SignedInUser) -> None:

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.integration.flows import assert_validation_problem
-from tools.lattice.accounts import SignedInUser
+from tools.lattice.seam.accounts import SignedInUser
 
 NUL = "a\x00b"
 

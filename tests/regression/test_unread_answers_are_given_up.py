@@ -28,11 +28,11 @@ import httpx
 import pytest
 
 from tests.integration.flows import create_mark, unique_email, upload
-from tools.lattice.accounts import sign_in
-from tools.lattice.livefixtures import START_TIMEOUT_S
-from tools.lattice.livestack import LiveStack, start_live_stack
-from tools.lattice.race import rawhttp, stalls
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.race import rawhttp, stalls
+from tools.lattice.live.fixtures import START_TIMEOUT_S
+from tools.lattice.live.stack import LiveStack, start_live_stack
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import sign_in
 
 pytestmark = pytest.mark.live
 

@@ -26,10 +26,10 @@ import httpx
 
 from app.main import create_app
 from tests.integration.flows import create_mark, unique_email
-from tools.lattice.accounts import Mailbox, sign_in
-from tools.lattice.asgi import drive
-from tools.lattice.race.observe import blob_files
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.race.asgi import drive
+from tools.lattice.engines.race.observe import blob_files
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import Mailbox, sign_in
 
 
 def test_an_upload_whose_token_is_revoked_midway_stores_nothing(

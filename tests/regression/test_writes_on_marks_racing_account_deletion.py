@@ -29,9 +29,9 @@ import pytest
 from sqlalchemy import text
 
 from tests.integration.flows import assert_problem, create_mark, unique_email
-from tools.lattice.accounts import Mailbox, sign_in
-from tools.lattice.blocking import backend_pid, wait_until_blocked
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.race.blocking import backend_pid, wait_until_blocked
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import Mailbox, sign_in
 
 Write = Callable[[httpx.Client, dict[str, str], str, str], httpx.Response]
 WRITES: dict[str, Write] = {

@@ -23,9 +23,9 @@ from sqlalchemy import text
 
 from tests.integration.flows import assert_problem, unique_email
 from tests.regression.conftest import AppWith
-from tools.lattice.accounts import Mailbox, sign_in
-from tools.lattice.blocking import backend_pid, wait_until_blocked
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.engines.race.blocking import backend_pid, wait_until_blocked
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import Mailbox, sign_in
 
 
 @pytest.mark.parametrize(

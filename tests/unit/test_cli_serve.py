@@ -3,7 +3,7 @@ was given and runs a worker, and says where each is.
 
 A real process on this worker's plane (its schema, Redis namespace and files), not the in-process app:
 what `cmd_serve` does happens only in a process of its own. Its lines reach mutate's map through the
-child's coverage context (tools/lattice/mutate/contexts.py).
+child's coverage context (tools/lattice/engines/mutate/contexts.py).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import time
 import httpx
 
 from app.ingestion.queue import QUEUE
-from tools.lattice.livestack import settings_env
+from tools.lattice.live.stack import settings_env
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.targeting import load_target
 from tools.lattice.services.base import free_port
 from tools.lattice.services.process import die_with_parent, stop_child
-from tools.lattice.targeting import load_target
-from tools.lattice.workerstate import WorkerLattice
 
 START_TIMEOUT_S = 120.0  # a cold start of uvicorn on a loaded 2-core machine
 

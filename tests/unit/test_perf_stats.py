@@ -1,11 +1,11 @@
-"""Latency percentiles (tools/lattice/perf/stats.py) against values worked by hand: linear
+"""Latency percentiles (tools/lattice/engines/perf/stats.py) against values worked by hand: linear
 interpolation between the closest ranks, numpy's default."""
 
 from __future__ import annotations
 
 import pytest
 
-from tools.lattice.perf.stats import LatencySummary, percentile
+from tools.lattice.engines.perf.stats import LatencySummary, percentile
 
 
 def test_percentiles_interpolate_between_the_closest_ranks() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from tools.lattice.race.classes import CLASSES, swept, unswept
-from tools.lattice.race.figures import RaceFigures
-from tools.lattice.spec import load_committed
+from tools.lattice.chain.document import load_committed
+from tools.lattice.engines.race.classes import CLASSES, swept, unswept
+from tools.lattice.engines.race.figures import RaceFigures
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,33 +15,33 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tools.lattice.accounts import Mailbox, SignedInUser, sign_in
-    from tools.lattice.isolation import Plane
-    from tools.lattice.livestack import LiveStack, start_live_stack
-    from tools.lattice.plugin import current_run, current_worker_names
-    from tools.lattice.queue import DrainableWorker, QueueNotDrained
-    from tools.lattice.target import AppUnderTest, ChainSpec, PlaneSpec, ServePlan, Target
-    from tools.lattice.targeting import load_target
-    from tools.lattice.workerstate import WorkerLattice
+    from tools.lattice.live.stack import LiveStack, start_live_stack
+    from tools.lattice.planes.isolation import Plane
+    from tools.lattice.planes.queue import DrainableWorker, QueueNotDrained
+    from tools.lattice.plugin.hooks import current_run, current_worker_names
+    from tools.lattice.plugin.workerstate import WorkerLattice
+    from tools.lattice.seam.accounts import Mailbox, SignedInUser, sign_in
+    from tools.lattice.seam.target import AppUnderTest, ChainSpec, PlaneSpec, ServePlan, Target
+    from tools.lattice.seam.targeting import load_target
 
 _EXPORTS = {
-    "AppUnderTest": "tools.lattice.target",
-    "ChainSpec": "tools.lattice.target",
-    "DrainableWorker": "tools.lattice.queue",
-    "LiveStack": "tools.lattice.livestack",
-    "Mailbox": "tools.lattice.accounts",
-    "Plane": "tools.lattice.isolation",
-    "PlaneSpec": "tools.lattice.target",
-    "QueueNotDrained": "tools.lattice.queue",
-    "ServePlan": "tools.lattice.target",
-    "SignedInUser": "tools.lattice.accounts",
-    "Target": "tools.lattice.target",
-    "WorkerLattice": "tools.lattice.workerstate",
-    "current_run": "tools.lattice.plugin",
-    "current_worker_names": "tools.lattice.plugin",
-    "load_target": "tools.lattice.targeting",
-    "sign_in": "tools.lattice.accounts",
-    "start_live_stack": "tools.lattice.livestack",
+    "AppUnderTest": "tools.lattice.seam.target",
+    "ChainSpec": "tools.lattice.seam.target",
+    "DrainableWorker": "tools.lattice.planes.queue",
+    "LiveStack": "tools.lattice.live.stack",
+    "Mailbox": "tools.lattice.seam.accounts",
+    "Plane": "tools.lattice.planes.isolation",
+    "PlaneSpec": "tools.lattice.seam.target",
+    "QueueNotDrained": "tools.lattice.planes.queue",
+    "ServePlan": "tools.lattice.seam.target",
+    "SignedInUser": "tools.lattice.seam.accounts",
+    "Target": "tools.lattice.seam.target",
+    "WorkerLattice": "tools.lattice.plugin.workerstate",
+    "current_run": "tools.lattice.plugin.hooks",
+    "current_worker_names": "tools.lattice.plugin.hooks",
+    "load_target": "tools.lattice.seam.targeting",
+    "sign_in": "tools.lattice.seam.accounts",
+    "start_live_stack": "tools.lattice.live.stack",
 }
 
 __all__ = [

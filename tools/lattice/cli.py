@@ -27,16 +27,16 @@ NOX_SESSIONS = {
 # command -> (module, function registering it), in the order `--help` lists them
 COMMANDS: dict[str, tuple[str, str]] = {
     "services": ("tools.lattice.services.cli", "add_services_commands"),
-    "containers": ("tools.lattice.dockersetup.cli", "add_containers_commands"),
-    "serve": ("tools.lattice.serve", "add_serve_commands"),
-    "guard": ("tools.lattice.guards", "add_guard_commands"),
-    "promote": ("tools.lattice.promote", "add_promote_commands"),
-    "spec": ("tools.lattice.spec", "add_spec_commands"),
-    "gen": ("tools.lattice.sdk", "add_gen_commands"),
-    "peer": ("tools.lattice.peer", "add_peer_commands"),
+    "containers": ("tools.lattice.services.dockersetup.cli", "add_containers_commands"),
+    "serve": ("tools.lattice.live.serve", "add_serve_commands"),
+    "guard": ("tools.lattice.plugin.guards", "add_guard_commands"),
+    "promote": ("tools.lattice.engines.promote", "add_promote_commands"),
+    "spec": ("tools.lattice.chain.spec", "add_spec_commands"),
+    "gen": ("tools.lattice.chain.sdk", "add_gen_commands"),
+    "peer": ("tools.lattice.engines.peer.command", "add_peer_commands"),
     "report": ("tools.lattice.report.command", "add_report_commands"),
-    "coverage": ("tools.lattice.coverage_report", "add_coverage_commands"),
-    "mutate": ("tools.lattice.mutate.command", "add_mutate_commands"),
+    "coverage": ("tools.lattice.report.suite_coverage", "add_coverage_commands"),
+    "mutate": ("tools.lattice.engines.mutate.command", "add_mutate_commands"),
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tools.lattice import stepcount
+from tools.lattice.plugin import stepcount
 
 _TOTAL = pytest.StashKey[dict[str, stepcount.MachineCount]]()
 

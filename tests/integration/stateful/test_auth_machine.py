@@ -32,9 +32,9 @@ from hypothesis.stateful import (
 from sqlalchemy import text
 
 from tests.integration.flows import assert_problem, create_mark, unique_email, upload, walk_marks
-from tools.lattice import stepcount
-from tools.lattice.accounts import Mailbox, sign_in
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.plugin import stepcount
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import Mailbox, sign_in
 
 MAX_USERS = 4
 MACHINE_SETTINGS = settings(

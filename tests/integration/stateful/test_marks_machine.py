@@ -49,10 +49,10 @@ from tests.integration.stateful.model import (
     merged_tags,
     tag_lists,
 )
-from tools.lattice import stepcount
-from tools.lattice.accounts import Mailbox, SignedInUser, sign_in
-from tools.lattice.queue import DrainableWorker
-from tools.lattice.workerstate import WorkerLattice
+from tools.lattice.planes.queue import DrainableWorker
+from tools.lattice.plugin import stepcount
+from tools.lattice.plugin.workerstate import WorkerLattice
+from tools.lattice.seam.accounts import Mailbox, SignedInUser, sign_in
 
 MAX_USERS = 3
 MACHINE_SETTINGS = settings(

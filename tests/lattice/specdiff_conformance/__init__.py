@@ -14,9 +14,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tools.lattice.specdiff import Change, Level, diff
-from tools.lattice.specdiff.document import from_file
-from tools.lattice.specdiff.oasdiff import oasdiff_id
+from tools.lattice.chain.specdiff import Change, Level, diff
+from tools.lattice.chain.specdiff.document import from_file
+from tools.lattice.chain.specdiff.oasdiff import oasdiff_id
 
 HERE = Path(__file__).resolve().parent
 TOOLS = ("oasdiff", "openapi-diff")

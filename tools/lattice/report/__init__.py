@@ -1,1 +1,3 @@
-"""One picture of many runs: the telemetry, JUnit XML and figures of shards, jobs and suites, merged."""
+"""Owns: the reports: coverage per suite and of changed lines, many runs' logs merged, the dashboard, alerts.
+May import: nothing.
+"""

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .alerts import alerts, summary_markdown
-from .collect import collect
-from .html import render
-from .merge import merge
+from tools.lattice.report.alerts import alerts, summary_markdown
+from tools.lattice.report.collect import collect
+from tools.lattice.report.html import render
+from tools.lattice.report.merge import merge
 
 DEFAULT_OUT = Path("logs/report")
 HISTORY = Path("perf/history.jsonl")
@@ -66,7 +66,7 @@ def _alerts(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from .dashboard import DASHBOARD_FILE, render
+    from tools.lattice.report.dashboard import DASHBOARD_FILE, render
 
     text = render()
     if args.check:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from .collect import Collected
+from tools.lattice.report.collect import Collected
 
 SLOWEST = 20
 

@@ -8,11 +8,11 @@ import time
 from types import FrameType
 from typing import Any
 
-from ..config import PROVIDERS, LatticeConfigError, load_settings
-from . import registry
-from .base import ServiceSet, ServiceUnavailable, announce_to_stderr
-from .state import StateDir, open_state_dir
-from .tiers import start_services
+from tools.lattice.config import PROVIDERS, LatticeConfigError, load_settings
+from tools.lattice.services import registry
+from tools.lattice.services.base import ServiceSet, ServiceUnavailable, announce_to_stderr
+from tools.lattice.services.state import StateDir, open_state_dir
+from tools.lattice.services.tiers import start_services
 
 
 class _Shutdown(Exception):

@@ -11,8 +11,8 @@ import importlib.util
 import shutil
 from pathlib import Path
 
-from ..config import LatticeSettings
-from .base import port_is_open
+from tools.lattice.config import LatticeSettings
+from tools.lattice.services.base import port_is_open
 
 COMPOSE_FILE = "docker-compose.dev.yml"
 HOST = "127.0.0.1"  # the file publishes on loopback only

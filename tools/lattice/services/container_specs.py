@@ -21,11 +21,11 @@ from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.waiting_utils import WaitStrategy, WaitStrategyTarget
 
-from ..config import LatticeSettings
-from .base import ServiceUnavailable
-from .engine import client_environment, published_host, root_cause
-from .images import Image
-from .labels import labels_for
+from tools.lattice.config import LatticeSettings
+from tools.lattice.services.base import ServiceUnavailable
+from tools.lattice.services.engine import client_environment, published_host, root_cause
+from tools.lattice.services.images import Image
+from tools.lattice.services.labels import labels_for
 
 READY_TIMEOUT = 60.0  # the official postgres image runs initdb at every start
 POLL = 0.05  # seconds between readiness probes (testcontainers' default is 1 s)

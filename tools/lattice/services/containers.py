@@ -15,13 +15,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from ..config import LatticeSettings
-from . import lifecycle, process, registry, ryuk
-from .base import Announce, ServiceSet, ServiceUnavailable, announce_to_stderr
-from .engine import DECISION_BUDGET, client, engine_missing, root_cause
-from .images import Images, ImagesMissing, resolve
-from .labels import remove_set, sweep_orphans
-from .state import open_state_dir
+from tools.lattice.config import LatticeSettings
+from tools.lattice.services import lifecycle, process, registry, ryuk
+from tools.lattice.services.base import Announce, ServiceSet, ServiceUnavailable, announce_to_stderr
+from tools.lattice.services.engine import DECISION_BUDGET, client, engine_missing, root_cause
+from tools.lattice.services.images import Images, ImagesMissing, resolve
+from tools.lattice.services.labels import remove_set, sweep_orphans
+from tools.lattice.services.state import open_state_dir
 
 if TYPE_CHECKING:
     from testcontainers.core.container import DockerContainer
@@ -71,7 +71,7 @@ def _close(containers: list[DockerContainer]) -> None:
 
 
 def _start(images: Images, settings: LatticeSettings) -> ServiceSet:
-    from .container_specs import PORTS, container_for, url
+    from tools.lattice.services.container_specs import PORTS, container_for, url
 
     state = open_state_dir(settings.state_dir)
     set_id = f"ctr-{secrets.token_hex(3)}"

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import LatticeSettings, fast_temp_root
-from . import lifecycle, pg_server, process, redis_server, registry
-from .base import Announce, ServiceSet, ServiceUnavailable, free_port
-from .state import StateDir, open_state_dir
+from tools.lattice.config import LatticeSettings, fast_temp_root
+from tools.lattice.services import lifecycle, pg_server, process, redis_server, registry
+from tools.lattice.services.base import Announce, ServiceSet, ServiceUnavailable, free_port
+from tools.lattice.services.state import StateDir, open_state_dir
 
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0

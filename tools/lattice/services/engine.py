@@ -7,7 +7,7 @@ import threading
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..config import DEFAULT_DOCKER_SOCKET, LatticeSettings
+from tools.lattice.config import DEFAULT_DOCKER_SOCKET, LatticeSettings
 
 if TYPE_CHECKING:
     import docker

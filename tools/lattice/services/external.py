@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import psycopg
 import redis
 
-from ..config import LatticeSettings
-from .base import ServiceSet, ServiceUnavailable
+from tools.lattice.config import LatticeSettings
+from tools.lattice.services.base import ServiceSet, ServiceUnavailable
 
 CHECK_TIMEOUT = 3
 

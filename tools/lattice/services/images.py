@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import (
+from tools.lattice.config import (
     LOCAL_POSTGRES_IMAGE,
     LOCAL_REDIS_IMAGE,
     OFFICIAL_POSTGRES_IMAGE,
@@ -13,7 +13,7 @@ from ..config import (
     RECIPE_LABEL,
     LatticeSettings,
 )
-from .engine import root_cause
+from tools.lattice.services.engine import root_cause
 
 HOW_TO_GET = (
     "build local ones with `nox -s containers -- setup` "

@@ -12,8 +12,8 @@ import socket
 import time
 from typing import Any
 
-from . import process
-from .engine import client, root_cause
+from tools.lattice.services import process
+from tools.lattice.services.engine import client, root_cause
 
 LABEL = "retrace.lattice"
 LABEL_SET = "retrace.lattice.set"

@@ -11,7 +11,7 @@ import signal
 import threading
 from types import FrameType
 
-from .base import ServiceSet
+from tools.lattice.services.base import ServiceSet
 
 _live: dict[str, ServiceSet] = {}
 _guard = threading.Lock()

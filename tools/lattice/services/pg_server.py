@@ -23,10 +23,10 @@ from typing import IO
 
 import psycopg
 
-from .base import ServiceUnavailable
-from .pg_shims import provide_missing_extensions
-from .process import RunAs
-from .state import StateDir
+from tools.lattice.services.base import ServiceUnavailable
+from tools.lattice.services.pg_shims import provide_missing_extensions
+from tools.lattice.services.process import RunAs
+from tools.lattice.services.state import StateDir
 
 INITDB_ARGS = ("-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
 # Test data is disposable: durability costs time and buys nothing here. DSM as mmap keeps its files

@@ -11,7 +11,7 @@ from typing import IO
 
 import redis
 
-from .base import ServiceUnavailable
+from tools.lattice.services.base import ServiceUnavailable
 
 DATABASES = 64  # a logical database per xdist worker, with room to spare
 

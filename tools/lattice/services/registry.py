@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import labels, process
-from .pg_server import release_shared_memory
-from .state import StateDir
+from tools.lattice.services import labels, process
+from tools.lattice.services.pg_server import release_shared_memory
+from tools.lattice.services.state import StateDir
 
 
 @dataclass

@@ -21,8 +21,8 @@ import os
 import threading
 from typing import Any
 
-from .base import Announce
-from .engine import root_cause
+from tools.lattice.services.base import Announce
+from tools.lattice.services.engine import root_cause
 
 DISABLE = "TESTCONTAINERS_RYUK_DISABLED"
 

@@ -7,7 +7,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import ServiceUnavailable
+from tools.lattice.services.base import ServiceUnavailable
 
 
 @dataclass(frozen=True)

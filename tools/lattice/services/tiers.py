@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..config import PROVIDERS, LatticeConfigError, LatticeSettings, load_settings
-from . import compose, registry
-from .base import Announce, ServiceSet, ServiceUnavailable, announce_to_stderr
-from .containers import ImagesUnavailable, engine_missing, start_containers
-from .embedded import start_embedded
-from .external import configured, start_external
-from .state import open_state_dir
+from tools.lattice.config import PROVIDERS, LatticeConfigError, LatticeSettings, load_settings
+from tools.lattice.services import compose, registry
+from tools.lattice.services.base import Announce, ServiceSet, ServiceUnavailable, announce_to_stderr
+from tools.lattice.services.containers import ImagesUnavailable, engine_missing, start_containers
+from tools.lattice.services.embedded import start_embedded
+from tools.lattice.services.external import configured, start_external
+from tools.lattice.services.state import open_state_dir
 
 
 def _settings(settings: LatticeSettings | None) -> LatticeSettings:

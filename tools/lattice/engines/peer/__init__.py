@@ -1,0 +1,1 @@
+"""schemathesis against the app on the contract suite's transport, and the gate on its findings."""
