@@ -49,23 +49,6 @@ def default_state_dir() -> Path:
     return fast_temp_root() / f"retrace-lattice-{os.getuid()}"
 
 
-def project_root(start: Path | None = None) -> Path:
-    """The project the lattice works on: from `start` (the working directory) up, the nearest directory
-    whose pyproject.toml has a `[tool.lattice]` table, else the nearest with a pyproject.toml, else `start`.
-
-    Not this file's location: installed from a wheel, the lattice lives in site-packages."""
-    here = (start or Path.cwd()).resolve()
-    nearest: Path | None = None
-    for directory in (here, *here.parents):
-        pyproject = directory / "pyproject.toml"
-        if not pyproject.is_file():
-            continue
-        nearest = nearest or directory
-        if "[tool.lattice]" in pyproject.read_text(errors="replace"):
-            return directory
-    return nearest or here
-
-
 class LatticeConfigError(ValueError):
     """A setting has a value the lattice cannot use; the message is one line."""
 

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tools.lattice.config import project_root
+from tools.lattice.seam.project import project_root
 
 REPO_ROOT = project_root()
 DOCUMENT_PATH = REPO_ROOT / "openapi" / "retrace.json"

@@ -7,7 +7,7 @@ import importlib
 import tomllib
 from pathlib import Path
 
-from tools.lattice.config import project_root
+from tools.lattice.seam.project import project_root
 from tools.lattice.seam.target import Target
 
 PYPROJECT = project_root() / "pyproject.toml"

@@ -21,9 +21,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.lattice.config import project_root
 from tools.lattice.engines.foreign import install, options, tree
 from tools.lattice.engines.foreign.config import TREE_ENV, ForeignConfig, ForeignConfigError, load_config
+from tools.lattice.seam.project import project_root
 
 # The directory that holds the `tools` package (the checkout, or site-packages when installed).
 LATTICE_ROOT = Path(__file__).resolve().parents[4]
