@@ -8,7 +8,8 @@ from pathlib import Path
 
 import nox
 
-nox.options.default_venv_backend = "uv|virtualenv"
+# uv makes the venvs and installs into them from the workspace's lock (`_install`).
+nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = False
 # No session names an interpreter: this acts when one is asked for (`nox -P 3.13`), and an interpreter
 # that cannot be found must fail the run, never skip its sessions and exit 0.
@@ -25,7 +26,17 @@ INTERRUPT_TIMEOUT, TERMINATE_TIMEOUT = 1.0, 60.0
 
 
 def _install(session: nox.Session, extras: str) -> None:
-    session.install("-e", f".[{extras}]")
+    """The workspace (retrace, with the lattice and the client as members) into the session's venv, at the
+    versions uv.lock pins: `--locked` fails the session when the lock disagrees with a pyproject.toml
+    (`uv lock` updates it), so no run installs what nobody locked."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        *(f"--extra={extra}" for extra in extras.split(",")),
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        external=True,
+    )
     # A shell that sets PYTHONDONTWRITEBYTECODE makes every process (each xdist worker, each live
     # subprocess) compile every module it imports anew: about 3 s a process here, more than half of a
     # contract run's wall time. The session's venv and the tree's __pycache__ are git-ignored.
@@ -85,8 +96,11 @@ def _pytest(session: nox.Session, suite: str, paths: list[str], *extra: str) -> 
 
 @nox.session(tags=["ci", "default"])
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format check), mypy, the CI workflow against its schema, `docker compose config`."""
+    """`uv lock --check`, ruff (lint + format check), mypy, the CI workflow against its schema,
+    `docker compose config`."""
     _install(session, "lint")
+    # The workspace's one lock agrees with its three pyproject.toml files.
+    session.run("uv", "lock", "--check", external=True)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy", "app", "tools", "tests")
@@ -243,15 +257,14 @@ def serve(session: nox.Session) -> None:
 
 
 def _foreign_requirements() -> list[str]:
-    """What the foreign-mode plugin needs, at this project's own pins; not the project itself (its `app`
-    package would shadow the foreign project's)."""
-    project = nox.project.load_toml("pyproject.toml")["project"]
+    """What the foreign-mode plugin needs, at the lattice's own pins; not a distribution of this workspace
+    (Retrace's `app` would shadow the foreign project's, and the lattice's pytest11 plugins would load in a
+    suite that never asked for them: the run puts the lattice on PYTHONPATH instead)."""
+    project = nox.project.load_toml("tools/lattice/pyproject.toml")["project"]
     extras = project["optional-dependencies"]
-    pins = {re.split(r"[<>=\[ ]", r, maxsplit=1)[0]: r for r in [*project["dependencies"], *extras["test"]]}
-    return [
-        *extras["lattice"],
-        *(pins[name] for name in ("pytest", "pytest-xdist", "pydantic-settings", "psycopg")),
-    ]
+    pins = {re.split(r"[<>=\[ ]", r, maxsplit=1)[0]: r for r in project["dependencies"]}
+    own = [r for r in [*extras["services"], *extras["foreign"]] if not r.startswith("retrace-lattice")]
+    return [*own, *(pins[name] for name in ("pytest", "pytest-xdist", "pydantic", "pydantic-settings"))]
 
 
 @nox.session

@@ -7,10 +7,11 @@ dir, moderate example counts), a printed seed for reruns, and the per-worker cas
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import json
 import os
 import random
-import sys
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ from hypothesis import HealthCheck, core, settings
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
 from tests.contract.world import World
-from tools.lattice.chain.sdk import SDK_DIR
+from tools.lattice.chain.document import committed_document
 from tools.lattice.engines.contract import COUNTER
 from tools.lattice.plugin.hooks import current_run, current_worker_names, logs_dir
 from tools.lattice.seam.accounts import Mailbox
@@ -177,7 +178,14 @@ def world(api: httpx.Client, mailbox: Mailbox) -> World:
 
 @pytest.fixture(scope="session")
 def sdk_path() -> Path:
-    """The generated client's directory, importable as `retrace_client` (it is not installed)."""
-    if str(SDK_DIR) not in sys.path:
-        sys.path.insert(0, str(SDK_DIR))
-    return SDK_DIR
+    """The generated client as installed: the workspace member `retrace-client` (sdk/retrace-client), found
+    through its distribution's metadata, not put on sys.path by hand."""
+    try:
+        installed = importlib.metadata.distribution("retrace-client")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.fail("retrace-client is not installed: install the workspace (`uv sync --extra test`)")
+    found = importlib.util.find_spec("retrace_client")
+    assert found is not None, "retrace_client does not import"
+    assert found.origin is not None, "retrace_client has no files"
+    assert installed.version == committed_document()["info"]["version"], "the installed client is stale"
+    return Path(found.origin).parent.parent  # the directory holding the package

@@ -13,11 +13,11 @@ import argparse
 import difflib
 import filecmp
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +73,9 @@ def generate(into: Path, document: Path = DOCUMENT_PATH, config: Path = CONFIG_P
         str(document),
         "--config",
         str(config),
+        # A PEP 621 project (uv_build): the client installs as a package of its own, a workspace member.
         "--meta",
-        "setup",
+        "uv",
         "--output-path",
         str(into),
         # Expected warnings: the `*/*` wildcard bodies (any attachment type) have no typed form.
@@ -141,12 +142,12 @@ def update(target: Path = SDK_DIR) -> bool:
 
 
 def sdk_version(target: Path = SDK_DIR) -> str | None:
-    """The version the committed client's setup.py declares."""
-    setup = target / "setup.py"
-    if not setup.exists():
+    """The version the committed client's pyproject.toml declares (its PEP 621 [project] table)."""
+    pyproject = target / "pyproject.toml"
+    if not pyproject.exists():
         return None
-    match = re.search(r'^\s*version="([^"]+)"', setup.read_text(encoding="utf-8"), re.MULTILINE)
-    return match.group(1) if match else None
+    version = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("version")
+    return str(version) if version is not None else None
 
 
 def shape_report(target: Path, since: str | None = None) -> list[str]:

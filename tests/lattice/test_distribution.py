@@ -1,0 +1,156 @@
+"""The workspace's members are packages of their own: the lattice's wheel installs in a clean venv, with
+no app/ anywhere, and brings up a service set; the client's wheel installs and imports.
+
+Built with `uv build` from this checkout and installed with `uv pip` (from uv's cache after the first
+run); the venvs' working directory is a temp dir, so nothing of the checkout is importable there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.lattice.test_services import _urls
+
+REPO = Path(__file__).resolve().parents[2]
+UV = shutil.which("uv")
+pytestmark = pytest.mark.skipif(UV is None, reason="uv is not on PATH (requirements/nox.txt installs it)")
+
+
+def _uv(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    assert UV is not None
+    done = subprocess.run([UV, *args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, f"uv {' '.join(args)}: {done.stderr[-2000:]}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("dist")
+    built = {}
+    for package in ("retrace-lattice", "retrace-client"):
+        _uv("build", "--quiet", "--package", package, "--wheel", "--out-dir", str(out), cwd=REPO)
+        (wheel,) = out.glob(f"{package.replace('-', '_')}-*.whl")
+        built[package] = wheel
+    return built
+
+
+def _clean_venv(root: Path) -> Path:
+    _uv("venv", "--quiet", "--python", sys.executable, str(root / "venv"), cwd=root)
+    return root / "venv" / "bin" / "python"
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A working directory with nothing of the checkout in it or above it."""
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    return work
+
+
+def _env(state_dir: Path) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("LATTICE_", "PYTHON")) and k != "DOCKER_HOST"
+    }
+    env["LATTICE_STATE_DIR"] = str(state_dir)
+    return env
+
+
+def test_the_lattice_wheel_installs_alone_and_brings_up_a_service_set(
+    wheels: dict[str, Path], outside: Path, state_dir: Path
+) -> None:
+    python = _clean_venv(outside)
+    _uv(
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        str(python),
+        f"{wheels['retrace-lattice']}[services]",
+        cwd=outside,
+    )
+    env = _env(state_dir)
+    where = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import tools.lattice, importlib.util; print(tools.lattice.__file__);"
+            " print(importlib.util.find_spec('app'))",
+        ],
+        cwd=outside,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "site-packages" in where[0], where
+    assert where[1] == "None", "an `app` package is importable in the lattice's venv"
+    up = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "tools.lattice",
+            "services",
+            "up",
+            "--provider",
+            "embedded",
+            "--detach",
+            "--shell",
+        ],
+        cwd=outside,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert up.returncode == 0, up.stderr
+    urls = _urls(up.stdout)
+    try:
+        with psycopg.connect(urls["LATTICE_DATABASE_URL"], autocommit=True) as conn:
+            row = conn.execute("select 1").fetchone()
+        assert row == (1,)
+        loaded = subprocess.run(
+            [
+                str(python),
+                "-c",
+                "import sys; from tools.lattice.cli import main; main(['services', 'status']);"
+                " print(sorted(m for m in sys.modules if m == 'app' or m.startswith('app.')))",
+            ],
+            cwd=outside,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert loaded.stdout.strip().splitlines()[-1] == "[]", loaded.stdout + loaded.stderr
+    finally:
+        subprocess.run(
+            [str(python), "-m", "tools.lattice", "services", "down", "--all"],
+            cwd=outside,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+
+def test_the_client_wheel_installs_and_imports(wheels: dict[str, Path], outside: Path) -> None:
+    python = _clean_venv(outside)
+    _uv("pip", "install", "--quiet", "--python", str(python), str(wheels["retrace-client"]), cwd=outside)
+    done = subprocess.run(
+        [str(python), "-c", "import retrace_client, retrace_client.api.marks.marks_get as g; print(g.sync)"],
+        cwd=outside,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "function" in done.stdout
