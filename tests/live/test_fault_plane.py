@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -118,6 +119,9 @@ except Exception as exc:
 """
 
 
+@pytest.mark.skipif(
+    shutil.which("iptables") is None, reason="iptables is not installed (apt-get install iptables)"
+)
 def test_without_privilege_the_plane_refuses_in_one_line() -> None:
     # Root without CAP_NET_ADMIN (dropped from the bounding set): iptables refuses, as for a user.
     dropped = "-net_admin,-net_raw"
