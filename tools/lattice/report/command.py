@@ -1,4 +1,4 @@
-"""`python -m tools.lattice report merge DIR...`, `report alerts`, `report dashboard`."""
+"""`python -m tools.lattice report merge DIR...`, `report alerts`, `report dashboard`, `report errors`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from tools.lattice.report.alerts import alerts, summary_markdown
 from tools.lattice.report.collect import collect
+from tools.lattice.report.errors import add_errors_command
 from tools.lattice.report.html import render
 from tools.lattice.report.merge import merge
 
@@ -104,3 +105,4 @@ def add_report_commands(subparsers: Any) -> None:
         "--check", action="store_true", help="only check that the committed one is current"
     )
     dashboard.set_defaults(handler=_dashboard)
+    add_errors_command(sub)
