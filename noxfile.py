@@ -115,6 +115,28 @@ def lint(session: nox.Session) -> None:
     session.run(compose.strip(), "-f", "docker-compose.dev.yml", "config", "--quiet", external=True)
 
 
+@nox.session(tags=["ci"])
+def docs(session: nox.Session) -> None:
+    """The docs hold: console commands, options, links and paths exist (README.md, docs/*.md), the
+    blocks marked to run run, and docs/troubleshooting.md quotes every one-line error (tests/docs/)."""
+    _install(session, "test")
+    # No service set, no xdist, no random order: these tests read files and run `--help`s (under a minute).
+    session.run(
+        "pytest",
+        "tests/docs",
+        "-p",
+        "no:lattice",
+        "-p",
+        "no:lattice-shards",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:xdist",
+        "--junitxml=logs/docs.xml",
+        *session.posargs,
+    )
+
+
 @nox.session(tags=["ci", "default"])
 def integration(session: nox.Session) -> None:
     """HTTP -> queue -> worker -> DB flows for every row of docs/api.md, plus the harness's own tests."""
@@ -199,7 +221,7 @@ def gen(session: nox.Session) -> None:
     _lattice(session, "gen", *session.posargs)
 
 
-@nox.session
+@nox.session(tags=["ci"])
 def peer(session: nox.Session) -> None:
     """The contract suite, then schemathesis against the same app (a second opinion, gated by
     openapi/peer-allowlist.toml), both timed in this session: figures in logs/peer.json."""
