@@ -73,7 +73,8 @@ def _missing(command: str | None, exc: ModuleNotFoundError) -> int:
     where = f"run it through nox (`nox -s {name} -- ...`)" if name in NOX_SESSIONS else "use nox"
     print(
         f"lattice: `{name}` needs the package {exc.name!r}, which this Python lacks: {where}, "
-        "or `pip install -e '.[test]'` first",
+        "or install the lattice with its extras "
+        "(`uv sync --extra test` here; `pip install 'retrace-lattice[services]'`)",
         file=sys.stderr,
     )
     return 2

@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
     option = config.option
     if not hasattr(option, "splits"):
         if shard_of(config):
-            raise pytest.UsageError("lattice: --lattice-shard needs pytest-split (pip install -e '.[test]')")
+            raise pytest.UsageError("lattice: --lattice-shard needs pytest-split (install retrace-lattice)")
         return
     # pytest-split's default file is ./.test_durations; the lattice keeps its own in the tree.
     if option.durations_path == os.path.join(os.getcwd(), ".test_durations"):
