@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import psycopg
@@ -34,7 +35,7 @@ def _uv(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("dist")
     built = {}
-    for package in ("retrace-lattice", "retrace-client"):
+    for package in ("retrace", "retrace-lattice", "retrace-client"):
         _uv("build", "--quiet", "--package", package, "--wheel", "--out-dir", str(out), cwd=REPO)
         (wheel,) = out.glob(f"{package.replace('-', '_')}-*.whl")
         built[package] = wheel
@@ -140,6 +141,23 @@ def test_the_lattice_wheel_installs_alone_and_brings_up_a_service_set(
             timeout=120,
             check=False,
         )
+
+
+def test_each_member_wheel_holds_its_own_package_only(wheels: dict[str, Path]) -> None:
+    tops = {
+        package: {
+            name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist() if ".dist-info/" not in name
+        }
+        for package, wheel in wheels.items()
+    }
+    assert tops == {"retrace": {"app"}, "retrace-lattice": {"tools"}, "retrace-client": {"retrace_client"}}
+    lattice = zipfile.ZipFile(wheels["retrace-lattice"]).namelist()
+    assert "tools/__init__.py" not in lattice, (
+        "`tools` must stay a namespace: an adopter's own tools/ may exist"
+    )
+    assert "tools/retrace_target.py" not in lattice, (
+        "Retrace's Target belongs to Retrace's tests, not the lattice"
+    )
 
 
 def test_the_client_wheel_installs_and_imports(wheels: dict[str, Path], outside: Path) -> None:
