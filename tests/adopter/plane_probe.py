@@ -3,6 +3,7 @@ it records what each test's xdist worker owned, one JSON line per test in $PROBE
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -28,6 +29,7 @@ def _record_the_plane(lattice: WorkerLattice) -> None:
         "queue": lattice.app.queue_name,
         "maildir": str(lattice.plane.maildir),
         "users": sorted(account.email for account in lattice.accounts.values()),
+        "app_importable": importlib.util.find_spec("app") is not None,
     }
     with (Path(os.environ["PROBE_OUT"]) / f"{record['worker']}.jsonl").open("a") as out:
         out.write(json.dumps(record) + "\n")

@@ -1,9 +1,12 @@
-"""docs/adopting.md, run as written: the files its code blocks name are written into an empty project, and
-the commands it shows run there as child pytest runs on this run's own servers (the external provider).
+"""docs/adopting.md, run as written: the lattice's wheel (built from this checkout) and tinyapp's
+dependencies installed as the page's `pip install` lines say into a clean virtualenv, the files its code
+blocks name written into an empty project, and the commands it shows run there on this run's own servers
+(the external provider).
 
-From outside, the tests check what the page promises: the fixtures work on an app that is not Retrace, each
-xdist worker owned a schema, a Redis namespace, a queue, a Maildir and accounts of its own, the data was
-put back between tests, nothing of the child run was left behind, and the guard's line is the page's.
+From outside, the tests check what the page promises: the fixtures work on an app that is not Retrace, with
+no `app` package anywhere, each xdist worker owned a schema, a Redis namespace, a queue, a Maildir and
+accounts of its own, the data was put back between tests, nothing of the child run was left behind, and the
+guard's line is the page's.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -34,9 +39,11 @@ _TITLED_BLOCK = re.compile(r'^```\w+ title="([^"]+)"\n(.*?)^```$', re.MULTILINE 
 # The snippet for a project that has a `tools` package of its own: not a file of the quick start.
 SHADOW_FIX = "tools/__init__.py"
 CHILD_TIMEOUT_S = 240
-# pytest-asyncio, installed here, warns when a project leaves its loop scope unset: said on the command
-# line, so the page's pyproject.toml stays what an adopter without pytest-asyncio writes.
-QUIET_ASYNCIO = "asyncio_default_fixture_loop_scope=function"
+UV = shutil.which("uv")
+# The page's install line for the lattice: the extras it names, from the repository's subdirectory.
+_LATTICE_LINE = re.compile(
+    r'^pip install "retrace-lattice\[([\w,]+)\] @ git\+https://<repo>#subdirectory=(\S+)"$'
+)
 
 
 def titled_blocks(page: str) -> dict[str, str]:
@@ -50,8 +57,27 @@ def titled_blocks(page: str) -> dict[str, str]:
 
 def command_line(page: str, command: str) -> list[str]:
     """`command` as argv, once the page is seen to show it as a console line (`$ command`)."""
-    assert f"$ {command}" in page.splitlines(), f"docs/adopting.md no longer shows `$ {command}`"
+    assert command in console_lines(page), f"docs/adopting.md no longer shows `$ {command}`"
     return command.split()
+
+
+def console_lines(page: str) -> list[str]:
+    """The page's `$ ...` lines, without the `$ ` and without a trailing `# comment`."""
+    return [line[2:].split("  #")[0].strip() for line in page.splitlines() if line.startswith("$ ")]
+
+
+def install_requests(page: str) -> tuple[list[str], str, list[str]]:
+    """(the lattice's extras, the folder it is installed from, tinyapp's dependencies) from the page's
+    `pip install` lines."""
+    lines = [line for line in console_lines(page) if line.startswith("pip install ")]
+    lattice = [match for line in lines if (match := _LATTICE_LINE.match(line))]
+    assert len(lattice) == 1, f"docs/adopting.md has no single git install line of the lattice: {lines}"
+    extras, subdirectory = lattice[0].group(1).split(","), lattice[0].group(2)
+    distribution = tomllib.loads((REPO / subdirectory / "pyproject.toml").read_text())["project"]
+    assert distribution["name"] == "retrace-lattice"
+    assert set(extras) <= set(distribution["optional-dependencies"])
+    (own,) = [line for line in lines if "fastapi" in line]
+    return extras, subdirectory, own.removeprefix("pip install ").split()
 
 
 def write_project(directory: Path, blocks: dict[str, str]) -> None:
@@ -63,17 +89,16 @@ def write_project(directory: Path, blocks: dict[str, str]) -> None:
         path.write_text(body)
 
 
-def run_child(directory: Path, argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
-    """`argv` (a console script of this environment) in `directory`, on this run's servers."""
+def run_child(directory: Path, venv: Path, argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """`argv` (a console script of the adopter's `venv`) in `directory`, on this run's servers."""
     run = current_run()
     assert run is not None, "the lattice's run is not set up in this process"
-    script = Path(sys.executable).with_name(argv[0])
     return subprocess.run(
-        [str(script), *argv[1:], "-p", "no:cacheprovider", "-o", QUIET_ASYNCIO],
+        [str(venv / "bin" / argv[0]), *argv[1:]],
         cwd=directory,
-        # Coverage settings of this project, read from another directory, would measure nothing useful.
+        # Nothing of this project's environment: no PYTHONPATH to the checkout, no coverage settings.
         env={
-            **{k: v for k, v in child_pytest_env().items() if not k.startswith("COVERAGE")},
+            **{k: v for k, v in child_pytest_env().items() if not k.startswith(("COVERAGE", "PYTHON"))},
             "LATTICE_PROVIDER": "external",
             "LATTICE_DATABASE_URL": run.database_url,
             "LATTICE_REDIS_URL": run.redis_url,
@@ -91,6 +116,41 @@ def page() -> str:
 
 
 @pytest.fixture(scope="module")
+def venv(page: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clean virtualenv with what the page's install lines name: the lattice's wheel with its extras,
+    tinyapp's dependencies (at this environment's versions, so the run is repeatable)."""
+    if UV is None:
+        pytest.skip("uv is not on PATH (the nox sessions make their venvs with it)")
+    extras, subdirectory, dependencies = install_requests(page)
+    root = tmp_path_factory.mktemp("adopter")
+
+    def uv(*args: str) -> None:
+        assert UV is not None
+        done = subprocess.run([UV, *args], cwd=root, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, f"uv {' '.join(args)}: {done.stderr[-2000:]}"
+
+    # Built from a copy: setuptools builds in the source folder, where another worker may be building too.
+    source = root / "retrace-lattice"
+    shutil.copytree(
+        REPO / subdirectory, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
+    )
+    uv("build", "--quiet", "--wheel", "--out-dir", str(root / "dist"), str(source))
+    (wheel,) = (root / "dist").glob("retrace_lattice-*.whl")
+    uv("venv", "--quiet", "--python", sys.executable, str(root / "venv"))
+    pinned = [f"{name}=={version(name.split('[')[0])}" for name in dependencies]
+    uv(
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        str(root / "venv" / "bin" / "python"),
+        f"{wheel}[{','.join(extras)}]",
+        *pinned,
+    )
+    return root / "venv"
+
+
+@pytest.fixture(scope="module")
 def blocks(page: str) -> dict[str, str]:
     found = titled_blocks(page)
     expected = {"pyproject.toml", "tinyapp/migrations.sql", "tinyapp/app.py", "tinyapp/target.py"}
@@ -99,7 +159,7 @@ def blocks(page: str) -> dict[str, str]:
 
 
 def test_the_quick_start_runs_isolated_on_two_workers(
-    page: str, blocks: dict[str, str], tmp_path: Path
+    page: str, blocks: dict[str, str], venv: Path, tmp_path: Path
 ) -> None:
     project, probe_out = tmp_path / "project", tmp_path / "probe"
     project.mkdir()
@@ -108,7 +168,7 @@ def test_the_quick_start_runs_isolated_on_two_workers(
     shutil.copy(PROBE, project / "conftest.py")
     argv = command_line(page, "pytest -n 2")
 
-    done = run_child(project, argv, PROBE_OUT=str(probe_out))
+    done = run_child(project, venv, argv, PROBE_OUT=str(probe_out))
 
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
@@ -133,6 +193,7 @@ def test_the_quick_start_runs_isolated_on_two_workers(
             "queue": f"notes__w{n}",
             "maildir": str(runs_root() / run_id / f"w{n}" / "mail"),
             "users": [f"test_other_w{n}_{run_id}@example.test", f"test_user_w{n}_{run_id}@example.test"],
+            "app_importable": False,
         }
 
     run = current_run()
@@ -156,7 +217,7 @@ def test_the_quick_start_runs_isolated_on_two_workers(
 
 
 def test_a_column_missing_from_the_migrations_stops_the_run_with_the_pages_line(
-    page: str, blocks: dict[str, str], tmp_path: Path
+    page: str, blocks: dict[str, str], venv: Path, tmp_path: Path
 ) -> None:
     write_project(tmp_path, blocks)
     migrations = tmp_path / "tinyapp" / "migrations.sql"
@@ -165,11 +226,14 @@ def test_a_column_missing_from_the_migrations_stops_the_run_with_the_pages_line(
     migrations.write_text(without_words)
     shown = next(line for line in page.splitlines() if "the models and the migrations disagree" in line)
 
-    done = run_child(tmp_path, command_line(page, "pytest"))
+    done = run_child(tmp_path, venv, command_line(page, "pytest"))
+    guard = run_child(tmp_path, venv, ["python", "-m", "tools.lattice", "guard"])
 
     assert done.returncode == 4, done.stdout + done.stderr  # pytest's usage error: no test ran
     assert shown in done.stderr.splitlines()
     assert "Traceback" not in done.stderr
+    assert guard.returncode == 1, guard.stdout + guard.stderr
+    assert shown.removeprefix("ERROR: ") in guard.stdout.splitlines()
 
 
 def test_the_pages_target_answers_every_question_of_the_protocol(blocks: dict[str, str]) -> None:
