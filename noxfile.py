@@ -144,7 +144,7 @@ def integration(session: nox.Session) -> None:
     _pytest(
         session,
         "integration",
-        ["tests/unit", "tests/integration", "tests/lattice"],
+        ["tests/unit", "tests/integration", "tests/lattice", "tests/adopter"],
         "--ignore=tests/integration/stateful",
     )
 

@@ -88,7 +88,7 @@ class Target(Protocol):
         ...
 
     def migration_sql(self) -> str:
-        """The migrations to head as plain, schema-agnostic SQL (the plane's template is built from it)."""
+        """The migrations to head as plain, schema-agnostic SQL (each plane's schema is built from it)."""
         ...
 
     def pending_changes(self, conn: Connection) -> list[Any]:
@@ -142,7 +142,7 @@ class Target(Protocol):
         ...
 
     def serve_command(self, host: str, port: int) -> list[str]:
-        """API and worker together, for a person trying the app."""
+        """API and worker together, for a person trying the app (migrating first: `serve` does not)."""
         ...
 
     # ---- the document
