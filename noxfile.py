@@ -78,7 +78,13 @@ DEFAULT_TIMEOUT = 300  # unit, integration, lattice, contract, regression
 
 
 def _pytest(session: nox.Session, suite: str, paths: list[str], *extra: str) -> None:
-    """pytest on the lattice: parallel by default, telemetry and JUnit XML under logs/."""
+    """pytest on the lattice: parallel by default, telemetry and JUnit XML under logs/.
+
+    A file, directory or test id given after `--` inside the suite's paths (`nox -s integration --
+    tests/integration/test_marks.py::test_x`) runs instead of the whole suite, not beside it."""
+    chosen = [a for a in session.posargs if any(a.split("::")[0].startswith(p) for p in paths)]
+    if chosen:
+        paths = []
     args = [f"--timeout={TIMEOUTS.get(suite, DEFAULT_TIMEOUT)}", *session.posargs]
     if not any(a == "-n" or a.startswith(("-n=", "--numprocesses")) or a.startswith("-n") for a in args):
         args = ["-n", "auto", *args]

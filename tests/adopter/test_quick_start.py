@@ -27,6 +27,7 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
+from tests.workspace_builds import MEMBERS, UV, build_wheel, clean_venv, uv
 from tools.lattice import Target, current_run, load_target
 from tools.lattice.planes.naming import runs_root
 from tools.lattice.plugin.childenv import child_pytest_env
@@ -39,7 +40,6 @@ _TITLED_BLOCK = re.compile(r'^```\w+ title="([^"]+)"\n(.*?)^```$', re.MULTILINE 
 # The snippet for a project that has a `tools` package of its own: not a file of the quick start.
 SHADOW_FIX = "tools/__init__.py"
 CHILD_TIMEOUT_S = 240
-UV = shutil.which("uv")
 # The page's install line for the lattice: the extras it names, from the repository's subdirectory.
 _LATTICE_LINE = re.compile(
     r'^pip install "retrace-lattice\[([\w,]+)\] @ git\+https://<repo>#subdirectory=(\S+)"$'
@@ -123,20 +123,9 @@ def venv(page: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("uv is not on PATH (the nox sessions make their venvs with it)")
     extras, subdirectory, dependencies = install_requests(page)
     root = tmp_path_factory.mktemp("adopter")
-
-    def uv(*args: str) -> None:
-        assert UV is not None
-        done = subprocess.run([UV, *args], cwd=root, capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, f"uv {' '.join(args)}: {done.stderr[-2000:]}"
-
-    # Built from a copy: setuptools builds in the source folder, where another worker may be building too.
-    source = root / "retrace-lattice"
-    shutil.copytree(
-        REPO / subdirectory, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
-    )
-    uv("build", "--quiet", "--wheel", "--out-dir", str(root / "dist"), str(source))
-    (wheel,) = (root / "dist").glob("retrace_lattice-*.whl")
-    uv("venv", "--quiet", "--python", sys.executable, str(root / "venv"))
+    assert subdirectory == MEMBERS["retrace-lattice"][0], "the page installs the lattice from another folder"
+    wheel = build_wheel("retrace-lattice", root)
+    clean_venv(root)
     pinned = [f"{name}=={version(name.split('[')[0])}" for name in dependencies]
     uv(
         "pip",
@@ -146,6 +135,7 @@ def venv(page: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
         str(root / "venv" / "bin" / "python"),
         f"{wheel}[{','.join(extras)}]",
         *pinned,
+        cwd=root,
     )
     return root / "venv"
 

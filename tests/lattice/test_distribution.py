@@ -8,9 +8,7 @@ run); the venvs' working directory is a temp dir, so nothing of the checkout is 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -18,33 +16,15 @@ import psycopg
 import pytest
 
 from tests.lattice.test_services import _urls
+from tests.workspace_builds import MEMBERS, UV, build_wheel, clean_venv, uv
 
-REPO = Path(__file__).resolve().parents[2]
-UV = shutil.which("uv")
 pytestmark = pytest.mark.skipif(UV is None, reason="uv is not on PATH (requirements/nox.txt installs it)")
-
-
-def _uv(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    assert UV is not None
-    done = subprocess.run([UV, *args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
-    assert done.returncode == 0, f"uv {' '.join(args)}: {done.stderr[-2000:]}"
-    return done
 
 
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("dist")
-    built = {}
-    for package in ("retrace", "retrace-lattice", "retrace-client"):
-        _uv("build", "--quiet", "--package", package, "--wheel", "--out-dir", str(out), cwd=REPO)
-        (wheel,) = out.glob(f"{package.replace('-', '_')}-*.whl")
-        built[package] = wheel
-    return built
-
-
-def _clean_venv(root: Path) -> Path:
-    _uv("venv", "--quiet", "--python", sys.executable, str(root / "venv"), cwd=root)
-    return root / "venv" / "bin" / "python"
+    return {member: build_wheel(member, out) for member in MEMBERS}
 
 
 @pytest.fixture
@@ -66,8 +46,8 @@ def _env(state_dir: Path) -> dict[str, str]:
 def test_the_lattice_wheel_installs_alone_and_brings_up_a_service_set(
     wheels: dict[str, Path], outside: Path, state_dir: Path
 ) -> None:
-    python = _clean_venv(outside)
-    _uv(
+    python = clean_venv(outside)
+    uv(
         "pip",
         "install",
         "--quiet",
@@ -161,8 +141,8 @@ def test_each_member_wheel_holds_its_own_package_only(wheels: dict[str, Path]) -
 
 
 def test_the_client_wheel_installs_and_imports(wheels: dict[str, Path], outside: Path) -> None:
-    python = _clean_venv(outside)
-    _uv("pip", "install", "--quiet", "--python", str(python), str(wheels["retrace-client"]), cwd=outside)
+    python = clean_venv(outside)
+    uv("pip", "install", "--quiet", "--python", str(python), str(wheels["retrace-client"]), cwd=outside)
     done = subprocess.run(
         [str(python), "-c", "import retrace_client, retrace_client.api.marks.marks_get as g; print(g.sync)"],
         cwd=outside,
