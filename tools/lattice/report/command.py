@@ -1,4 +1,5 @@
-"""`python -m tools.lattice report merge DIR...`, `report alerts`, `report dashboard`, `report errors`."""
+"""`python -m tools.lattice report merge DIR...`, `report alerts`, `report dashboard`, `report errors`,
+`report modules`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tools.lattice.report.collect import collect
 from tools.lattice.report.errors import add_errors_command
 from tools.lattice.report.html import render
 from tools.lattice.report.merge import merge
+from tools.lattice.report.modules import add_modules_command
 
 DEFAULT_OUT = Path("logs/report")
 HISTORY = Path("perf/history.jsonl")
@@ -106,3 +108,4 @@ def add_report_commands(subparsers: Any) -> None:
     )
     dashboard.set_defaults(handler=_dashboard)
     add_errors_command(sub)
+    add_modules_command(sub)
