@@ -27,6 +27,7 @@ class Session:
     name: str
     tags: frozenset[str]
     lattice_command: str | None  # `nox -s NAME -- ARGS` is `python -m tools.lattice CMD ARGS`
+    runs_pytest: bool = False  # `nox -s NAME -- ARGS` passes ARGS to pytest (noxfile's `_pytest`)
 
 
 @cache
@@ -45,7 +46,10 @@ def sessions() -> dict[str, Session]:
             keywords = {k.arg: k.value for k in call.keywords} if call else {}
             name = ast.literal_eval(keywords["name"]) if "name" in keywords else node.name
             tags = frozenset(ast.literal_eval(keywords["tags"])) if "tags" in keywords else frozenset()
-            found[name] = Session(name, tags, _forwarded(node))
+            runs_pytest = any(
+                isinstance(n, ast.Call) and ast.unparse(n.func) == "_pytest" for n in ast.walk(node)
+            )
+            found[name] = Session(name, tags, _forwarded(node), runs_pytest)
     return found
 
 
@@ -133,3 +137,31 @@ def check_cli(args: list[str]) -> list[str]:
     known = set().union(*(cli_help(*path[:n]).options for n in range(1, len(path) + 1)))
     options = [w.split("=", 1)[0] for w in args[1:] if w.startswith("--")]
     return [f"`{' '.join(path)}` has no option {o}" for o in options if o not in known]
+
+
+@cache
+def pytest_options() -> frozenset[str]:
+    """The long options `pytest --help` lists here: pytest's, every installed plugin's, and those each
+    suite's conftest.py adds (given the suites' directories, pytest loads their conftests first)."""
+    suites = sorted(str(p.parent.relative_to(ROOT)) for p in ROOT.glob("tests/*/conftest.py"))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *suites, "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, f"`pytest --help` failed: {done.stderr.strip()[-500:]}"
+    return frozenset(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", done.stdout)) | {
+        "--randomly-seed",
+        "--randomly-dont-reorganize",
+    }
+
+
+def check_pytest(args: list[str]) -> list[str]:
+    """The long options in `pytest ARGS` that pytest here does not have."""
+    known = pytest_options()
+    options = [w.split("=", 1)[0] for w in args if w.startswith("--")]
+    return [f"pytest has no option {o}" for o in options if o not in known]

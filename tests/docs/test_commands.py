@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.docs.commands import check_cli, sessions
+from tests.docs.commands import check_cli, check_pytest, sessions
 from tests.docs.pages import ROOT, Command, commands, pages, repo_path, resolves, shown, spans
 
 ALL_COMMANDS = [c for page in pages() for c in commands(page)]
@@ -42,6 +42,8 @@ def _nox(words: list[str]) -> list[str]:
     problems += [f"no nox session {name!r} in noxfile.py" for name in named if name not in known]
     if len(named) == 1 and named[0] in known and (forwarded := known[named[0]].lattice_command):
         problems += [f"nox -s {named[0]} -- ...: {p}" for p in check_cli([forwarded, *posargs])]
+    if len(named) == 1 and named[0] in known and known[named[0]].runs_pytest:
+        problems += [f"nox -s {named[0]} -- ...: {p}" for p in check_pytest(posargs)]
     return problems
 
 
@@ -112,6 +114,8 @@ def test_the_checks_catch_what_does_not_exist() -> None:
     path = Command("x.md", 1, "nox -s integration -- tests/integration/test_nosuch.py", run=False)
     assert problems_of(path) == ["no tests/integration/test_nosuch.py in the repository"]
     assert problems_of(Command("x.md", 1, "nox -t ci -s spec gen", run=False)) == []
+    typo = Command("x.md", 1, "nox -s race -- --race-exampels 5 --lattice-shard 1/2", run=False)
+    assert problems_of(typo) == ["nox -s race -- ...: pytest has no option --race-exampels"]
 
 
 MARKED = [c for c in ALL_COMMANDS if c.run]
