@@ -11,6 +11,7 @@ from sqlmodel.sql.expression import Select
 from app.models import Attachment, Ingestion, IngestionStatus, Mark, User
 from app.problems import not_found
 from app.schemas import AttachmentOut, IngestionOut, IngestionResult, MarkOut
+from app.spans import span
 
 Row = tuple[Mark, Attachment | None, Ingestion]
 
@@ -35,7 +36,8 @@ def rows_query() -> Select[Mark, Attachment, Ingestion]:
 
 def load(session: Session, user: User, mark_id: uuid.UUID) -> Row:
     """The user's mark with its parts, in one query; 404 when it is not theirs."""
-    row = session.exec(rows_query().where(Mark.id == mark_id, Mark.user_id == user.id)).first()
+    with span("query"):
+        row = session.exec(rows_query().where(Mark.id == mark_id, Mark.user_id == user.id)).first()
     if row is None:
         raise not_found("mark")
     mark, attachment, ingestion = row

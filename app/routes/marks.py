@@ -18,6 +18,7 @@ from app.models import Attachment, Ingestion, IngestionStatus, Mark, User
 from app.problems import Problem, ValidationErrorItem
 from app.routes.responses import errors, header
 from app.schemas import NO_NUL_PATTERN, MarkCreate, MarkOut, MarkPage, MarkPatch, QueryDigits
+from app.spans import span
 from app.tags import normal_form
 
 router = APIRouter(prefix="/v1/marks", tags=["marks"])
@@ -120,18 +121,22 @@ def _page(
                 and_(col(Mark.created_at) == created_at, col(Mark.id) < mark_id),
             )
         )
-    rows = session.exec(
-        query.order_by(col(Mark.created_at).desc(), col(Mark.id).desc()).limit(limit + 1)
-    ).all()
-    items = to_outs(rows[:limit])
-    next_cursor = cursor.encode(items[-1].created_at, items[-1].id) if len(rows) > limit else None
-    return MarkPage(items=items, next_cursor=next_cursor)
+    with span("query"):
+        rows = session.exec(
+            query.order_by(col(Mark.created_at).desc(), col(Mark.id).desc()).limit(limit + 1)
+        ).all()
+    with span("build"):
+        items = to_outs(rows[:limit])
+        next_cursor = cursor.encode(items[-1].created_at, items[-1].id) if len(rows) > limit else None
+        return MarkPage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/{mark_id}", name="get", responses=errors(401, 404, 422, 503))
 async def get_mark(mark_id: uuid.UUID, runtime: RuntimeDep, credentials: BearerDep) -> MarkOut:
     def read(session: Session, user: User) -> MarkOut:
-        return to_out(load(session, user, mark_id))
+        row = load(session, user, mark_id)
+        with span("build"):
+            return to_out(row)
 
     return await read_as_user(runtime, credentials, read)
 

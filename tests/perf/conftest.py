@@ -46,19 +46,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also append this run to the tracked perf/history.jsonl (logs/perf-history.jsonl always)",
     )
     group.addoption(
+        "--profile",
+        action="store_true",
+        dest="perf_profile",
+        help="also break GET, token-auth and list down into spans and pg_stat_statements (perf_profile.py)",
+    )
+    group.addoption(
         "--perf-scale", type=float, default=1.0, help="multiply the number of calls per client (default 1)"
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    empty: Figures = {"wrk": {}, "latency": {}, "throughput": {}, "lattice": {}}
+    empty: Figures = {"wrk": {}, "latency": {}, "throughput": {}, "lattice": {}, "profile": {}}
     config.stash[_FIGURES] = empty
     config.stash[_VERDICT] = []
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The verdict reads every other benchmark's figures, so it runs last whatever the order plugin."""
-    items.sort(key=lambda item: item.path.name == "perf_verdict.py")
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The verdict reads every other benchmark's figures, so it runs last whatever the order plugin; the
+    profile runs only when asked for (`--profile`), after the benchmarks it explains."""
+    if not config.getoption("perf_profile"):
+        profile = [item for item in items if item.path.name == "perf_profile.py"]
+        if profile:
+            config.hook.pytest_deselected(items=profile)
+            items[:] = [item for item in items if item.path.name != "perf_profile.py"]
+    order = {"perf_profile.py": 1, "perf_verdict.py": 2}
+    items.sort(key=lambda item: order.get(item.path.name, 0))
 
 
 @pytest.fixture(scope="session")
