@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from app.models import Ingestion, Mark
@@ -143,6 +143,11 @@ def seed_marks(engine: Engine, user_id: uuid.UUID, count: int, *, label: str = "
         for mark_id in ids:
             session.add(Ingestion(mark_id=mark_id))
         session.commit()
+    # As autovacuum would within its minute: on the statistics of the tables before the seeding (a user
+    # with 4 marks), the planner sorted all of a user's 2,000 marks for every page of the list (11 ms in
+    # PostgreSQL, against 0.1 ms on an index scan): the "missing time" of the list in earlier runs.
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE marks, ingestions, attachments"))
     return ids
 
 
