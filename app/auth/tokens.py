@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, select
 
 from app.auth.hashing import digest, matches
@@ -49,11 +49,15 @@ def mint(
     return MintedToken(token, secret)
 
 
+# Built once: each request only binds the digest (SQLAlchemy keeps the cache key and compiled form).
+_BY_DIGEST = select(Token, User).join(User).where(Token.token_hash == bindparam("token_hash"))
+
+
 def authenticate(session: Session, secret: str | None, now: datetime) -> User:
     """The user behind a bearer secret, or a 401 problem."""
     if not secret:
         raise unauthenticated()
-    found = session.exec(select(Token, User).join(User).where(Token.token_hash == digest(secret))).first()
+    found = session.exec(_BY_DIGEST, params={"token_hash": digest(secret)}).first()
     if found is None:
         raise unauthenticated()
     token, user = found
