@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import Row as SqlRow
-from sqlalchemy import bindparam
+from sqlalchemy import and_, bindparam
 from sqlalchemy import select as core_select
 from sqlalchemy.sql import Select as CoreSelect
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select
 
-from app.models import Attachment, Ingestion, IngestionStatus, Mark, User
-from app.problems import not_found
+from app.auth.hashing import digest
+from app.auth.tokens import TokenColumns, accept
+from app.models import Attachment, Ingestion, IngestionStatus, Mark, Token, User
+from app.problems import not_found, unauthenticated
 from app.schemas import AttachmentOut, IngestionOut, IngestionResult, MarkOut
 from app.spans import span
 
@@ -83,6 +86,47 @@ def load_out(session: Session, user: User, mark_id: uuid.UUID) -> MarkOut:
     with span("query"):
         row = session.connection().execute(_ONE_OUT, {"mark_id": mark_id, "user_id": user.id}).first()
     if row is None:
+        raise not_found("mark")
+    with span("build"):
+        return row_out(row)
+
+
+_TOKENS = Token.__table__  # type: ignore[attr-defined]
+_USERS = User.__table__  # type: ignore[attr-defined]
+_TOKEN_COLUMNS = ("id", "kind", "token_hash", "revoked_at", "expires_at", "last_used_at")
+# The token lookup of authenticate() and the read of load_out() in one statement, one round trip: the
+# token's row (and its user's) always, the mark's columns when the mark is that user's (NULL otherwise).
+_ONE_OUT_FOR_DIGEST = (
+    core_select(*(_TOKENS.c[name].label(f"t_{name}") for name in _TOKEN_COLUMNS), *_OUT_COLUMNS)
+    .select_from(
+        _TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id).outerjoin(
+            _MARKS.outerjoin(_ATTACHMENTS, _ATTACHMENTS.c.mark_id == _MARKS.c.id).join(
+                _INGESTIONS, _INGESTIONS.c.mark_id == _MARKS.c.id
+            ),
+            and_(_MARKS.c.user_id == _USERS.c.id, _MARKS.c.id == bindparam("mark_id")),
+        )
+    )
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"))
+)
+
+
+def load_out_for_secret(session: Session, secret: str | None, mark_id: uuid.UUID, now: datetime) -> MarkOut:
+    """authenticate() then load_out(), in one round trip: 401 as authenticate() answers it (first), then
+    404 when the mark is not that user's."""
+    if not secret:
+        raise unauthenticated()
+    with span("query"):
+        row = (
+            session.connection()
+            .execute(_ONE_OUT_FOR_DIGEST, {"token_hash": digest(secret), "mark_id": mark_id})
+            .first()
+        )
+    if row is None:
+        raise unauthenticated()
+    m = row._mapping
+    with span("auth"):
+        accept(session, secret, TokenColumns(*(m[f"t_{name}"] for name in _TOKEN_COLUMNS)), now)
+    if m["id"] is None:
         raise not_found("mark")
     with span("build"):
         return row_out(row)

@@ -11,12 +11,20 @@ from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlmodel import Session, col
 
 from app import cursor
-from app.deps import BearerDep, CurrentUser, RuntimeDep, SessionDep, read_as_user, utcnow
+from app.deps import (
+    BearerDep,
+    CurrentUser,
+    RuntimeDep,
+    SessionDep,
+    read_as_user,
+    read_with_secret,
+    utcnow,
+)
 from app.ingestion.outbox import send
 from app.marks import (
     ingestion_of,
     load,
-    load_out,
+    load_out_for_secret,
     out_rows_query,
     owned_mark,
     row_out,
@@ -144,10 +152,10 @@ def _page(
 
 @router.get("/{mark_id}", name="get", responses=errors(401, 404, 422, 503))
 async def get_mark(mark_id: uuid.UUID, runtime: RuntimeDep, credentials: BearerDep) -> MarkOut:
-    def read(session: Session, user: User) -> MarkOut:
-        return load_out(session, user, mark_id)
+    def read(session: Session, secret: str | None) -> MarkOut:
+        return load_out_for_secret(session, secret, mark_id, utcnow())
 
-    return await read_as_user(runtime, credentials, read)
+    return await read_with_secret(runtime, credentials, read)
 
 
 @router.patch("/{mark_id}", name="update", responses=errors(401, 404, 422, 503))
