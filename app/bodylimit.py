@@ -40,14 +40,14 @@ class JsonBodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refusal = problem_response(payload_too_large(self.limit))
         received, refused, answered = 0, False, False
 
         async def refuse() -> Message:
             nonlocal refused
             refused = True
             if not answered:
-                await refusal(scope, receive, send)
+                # Built here, not per request: nearly every request is never refused.
+                await problem_response(payload_too_large(self.limit))(scope, receive, send)
             return {"type": "http.disconnect"}  # the app's request ends here; what it sends is dropped
 
         async def bounded_receive() -> Message:

@@ -18,6 +18,7 @@ from app.auth.tokens import authenticate, hold_credential
 from app.db import unreachable_reason
 from app.models import User
 from app.runtime import Runtime
+from app.spans import mark, span
 
 log = logging.getLogger("retrace.db")
 
@@ -110,13 +111,48 @@ async def read_as_user(
     closing the session sends nothing (no transaction was opened). The token is looked up on every
     request, so a revocation holds from the next one.
     """
+    mark("handler")
     secret = credentials.credentials if credentials else None
-    return await runtime.in_db_thread(_read_in_own_session, runtime, secret, read)
+    result = await runtime.in_db_thread(_read_in_own_session, runtime, secret, read)
+    mark("returned")
+    return result
 
 
 def _read_in_own_session(runtime: Runtime, secret: str | None, read: Callable[[Session, User], T]) -> T:
-    with Session(runtime.read_engine, expire_on_commit=False) as session:
-        return read(session, authenticate(session, secret, utcnow()))
+    mark("thread_in")
+    session = Session(runtime.read_engine, expire_on_commit=False)
+    try:
+        with span("auth"):
+            user = authenticate(session, secret, utcnow())
+        return read(session, user)
+    finally:
+        with span("close"):
+            session.close()
+        mark("thread_out")
+
+
+async def read_with_secret(
+    runtime: Runtime,
+    credentials: HTTPAuthorizationCredentials | None,
+    read: Callable[[Session, str | None], T],
+) -> T:
+    """As read_as_user, for a read that authenticates in its own statement (one round trip for both)."""
+    mark("handler")
+    secret = credentials.credentials if credentials else None
+    result = await runtime.in_db_thread(_read_with_secret, runtime, secret, read)
+    mark("returned")
+    return result
+
+
+def _read_with_secret(runtime: Runtime, secret: str | None, read: Callable[[Session, str | None], T]) -> T:
+    mark("thread_in")
+    session = Session(runtime.read_engine, expire_on_commit=False)
+    try:
+        return read(session, secret)
+    finally:
+        with span("close"):
+            session.close()
+        mark("thread_out")
 
 
 def utcnow() -> datetime:

@@ -21,6 +21,7 @@ from app.problems import install_problem_handlers
 from app.routes import attachments, auth, health, marks, me, tokens
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
+from app.spans import with_spans
 
 DESCRIPTION = (
     "Sign in with a one-time code sent by email, save marks (a URL and/or a note, with tags and an optional "
@@ -30,8 +31,10 @@ DESCRIPTION = (
 
 class _RetraceAPI(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
-        # HEAD and Cache-Control, around everything else (app/http_policy.py).
-        return with_policy(super().build_middleware_stack())
+        # HEAD and Cache-Control, around everything else (app/http_policy.py); the optional per-request
+        # spans around that (app/spans.py).
+        spans_path = self.state.runtime.settings.spans_path
+        return with_spans(with_policy(super().build_middleware_stack()), spans_path)
 
 
 def create_app(

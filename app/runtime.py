@@ -44,16 +44,23 @@ class Runtime:
         """Hold one of the request slots of the connection pool for the duration of the block."""
         borrower = object()  # not the task: FastAPI may end a dependency in another task than it began
         try:
+            # A free slot is taken at once; only a request that has to wait sets up the timeout.
+            self.db_slots.acquire_on_behalf_of_nowait(borrower)
+        except anyio.WouldBlock:
+            await self._wait_for_slot(borrower)
+        try:
+            yield
+        finally:
+            self.db_slots.release_on_behalf_of(borrower)
+
+    async def _wait_for_slot(self, borrower: object) -> None:
+        try:
             with anyio.fail_after(self.settings.db_pool_timeout_s):
                 await self.db_slots.acquire_on_behalf_of(borrower)
         except TimeoutError:
             raise Problem(
                 503, "service_busy", "the service is busy; retry later", headers={"Retry-After": "1"}
             ) from None
-        try:
-            yield
-        finally:
-            self.db_slots.release_on_behalf_of(borrower)
 
     async def in_db_thread(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking database work in the thread pool, inside a request slot."""

@@ -20,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import json
 from http import HTTPStatus
+from time import perf_counter
 from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from app import tcpstate
+from app import spans, tcpstate
 from app.httpframing import Event, HeadLimits, Refusal, RequestFraming
 from app.main import create_app
 from app.problems import PROBLEM_MEDIA_TYPE, ProblemBody
@@ -266,7 +267,19 @@ def bounded_protocol(settings: Settings) -> type[asyncio.Protocol]:
                 # socket until the buffer drains): watched like a paused send.
                 self._watch_sending()
 
-    return BoundedProtocol
+    if settings.spans_path is None:
+        return BoundedProtocol
+
+    class TimedProtocol(BoundedProtocol):
+        """Puts the span of the `data_received` call that completed a head in the request's scope."""
+
+        def data_received(self, data: bytes) -> None:
+            cycle, started = self.cycle, perf_counter()
+            super().data_received(data)
+            if self.cycle is not None and self.cycle is not cycle:
+                self.cycle.scope[spans.RECEIVED] = (started, perf_counter())  # type: ignore[literal-required]
+
+    return TimedProtocol
 
 
 def run_api(runtime: Runtime, *, host: str, port: int, log_level: str, access_log: bool = True) -> None:

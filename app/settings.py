@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     requeue_after_s: float = Field(default=600.0, gt=0)
     broker_heartbeat_timeout_ms: int = Field(default=60_000, ge=1)
     broker_maintenance_chance: int = Field(default=1000, ge=0, le=1_000_000)
+    # Diagnostics, off by default: each request's time per part, one JSON line per request (app/spans.py).
+    spans_path: Path | None = Field(default=None)
 
     @field_validator("db_schema")
     @classmethod

@@ -6,8 +6,9 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, select
 
 from app.auth.hashing import digest, matches
@@ -49,14 +50,51 @@ def mint(
     return MintedToken(token, secret)
 
 
+# Built once: each request only binds the digest (SQLAlchemy keeps the cache key and compiled form).
+_BY_DIGEST = select(Token, User).join(User).where(Token.token_hash == bindparam("token_hash"))
+
+
 def authenticate(session: Session, secret: str | None, now: datetime) -> User:
     """The user behind a bearer secret, or a 401 problem."""
     if not secret:
         raise unauthenticated()
-    found = session.exec(select(Token, User).join(User).where(Token.token_hash == digest(secret))).first()
+    found = session.exec(_BY_DIGEST, params={"token_hash": digest(secret)}).first()
     if found is None:
         raise unauthenticated()
     token, user = found
+    accept(session, secret, token, now)
+    return user
+
+
+class TokenFields(Protocol):
+    """What accept() reads of a token: the ORM row, or the same columns read with another statement."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def kind(self) -> TokenKind: ...
+    @property
+    def token_hash(self) -> str: ...
+    @property
+    def revoked_at(self) -> datetime | None: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+    @property
+    def last_used_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class TokenColumns:
+    id: uuid.UUID
+    kind: TokenKind
+    token_hash: str
+    revoked_at: datetime | None
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+def accept(session: Session, secret: str, token: TokenFields, now: datetime) -> None:
+    """401 unless the token found for `secret` is valid now; records its use (API tokens, once a minute)."""
     if not matches(secret, token.token_hash) or token.revoked_at is not None:
         raise unauthenticated()
     if token.expires_at is not None and token.expires_at <= now:
@@ -68,7 +106,6 @@ def authenticate(session: Session, secret: str | None, now: datetime) -> User:
         # updates nothing instead of failing the request.
         session.execute(update(Token).where(col(Token.id) == token.id).values(last_used_at=now))
         session.commit()
-    return user
 
 
 def hold_credential(session: Session, secret: str | None, now: datetime) -> User:

@@ -11,13 +11,31 @@ from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlmodel import Session, col
 
 from app import cursor
-from app.deps import BearerDep, CurrentUser, RuntimeDep, SessionDep, read_as_user, utcnow
+from app.deps import (
+    BearerDep,
+    CurrentUser,
+    RuntimeDep,
+    SessionDep,
+    read_as_user,
+    read_with_secret,
+    utcnow,
+)
 from app.ingestion.outbox import send
-from app.marks import ingestion_of, load, owned_mark, rows_query, start_new_version, to_out, to_outs
+from app.marks import (
+    ingestion_of,
+    load,
+    load_out_for_secret,
+    out_rows_query,
+    owned_mark,
+    row_out,
+    start_new_version,
+    to_out,
+)
 from app.models import Attachment, Ingestion, IngestionStatus, Mark, User
 from app.problems import Problem, ValidationErrorItem
 from app.routes.responses import errors, header
 from app.schemas import NO_NUL_PATTERN, MarkCreate, MarkOut, MarkPage, MarkPatch, QueryDigits
+from app.spans import span
 from app.tags import normal_form
 
 router = APIRouter(prefix="/v1/marks", tags=["marks"])
@@ -105,13 +123,13 @@ def _page(
     tag: str | None,
     status_: IngestionStatus | None,
 ) -> MarkPage:
-    query = rows_query().where(Mark.user_id == user.id)
+    query = out_rows_query().where(col(Mark.user_id) == user.id)
     if tag is not None:
         # The column is the generic ARRAY, whose contains() is not implemented: coerce to PostgreSQL's
         # ARRAY so it renders `tags @> ARRAY[...]`, which the GIN index ix_marks_tags serves.
         query = query.where(type_coerce(col(Mark.tags), PG_ARRAY(Text)).contains([normal_form(tag)]))
     if status_ is not None:
-        query = query.where(Ingestion.status == status_)
+        query = query.where(col(Ingestion.status) == status_)
     if cursor_ is not None:
         created_at, mark_id = cursor.decode(cursor_)
         query = query.where(
@@ -120,20 +138,24 @@ def _page(
                 and_(col(Mark.created_at) == created_at, col(Mark.id) < mark_id),
             )
         )
-    rows = session.exec(
-        query.order_by(col(Mark.created_at).desc(), col(Mark.id).desc()).limit(limit + 1)
-    ).all()
-    items = to_outs(rows[:limit])
-    next_cursor = cursor.encode(items[-1].created_at, items[-1].id) if len(rows) > limit else None
-    return MarkPage(items=items, next_cursor=next_cursor)
+    with span("query"):
+        rows = (
+            session.connection()
+            .execute(query.order_by(col(Mark.created_at).desc(), col(Mark.id).desc()).limit(limit + 1))
+            .all()
+        )
+    with span("build"):
+        items = [row_out(row) for row in rows[:limit]]
+        next_cursor = cursor.encode(items[-1].created_at, items[-1].id) if len(rows) > limit else None
+        return MarkPage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/{mark_id}", name="get", responses=errors(401, 404, 422, 503))
 async def get_mark(mark_id: uuid.UUID, runtime: RuntimeDep, credentials: BearerDep) -> MarkOut:
-    def read(session: Session, user: User) -> MarkOut:
-        return to_out(load(session, user, mark_id))
+    def read(session: Session, secret: str | None) -> MarkOut:
+        return load_out_for_secret(session, secret, mark_id, utcnow())
 
-    return await read_as_user(runtime, credentials, read)
+    return await read_with_secret(runtime, credentials, read)
 
 
 @router.patch("/{mark_id}", name="update", responses=errors(401, 404, 422, 503))

@@ -23,6 +23,7 @@ import pytest
 from app.settings import Settings
 from tests.perf.conftest import Figures, seed_marks
 from tools.lattice.engines.perf import budgets
+from tools.lattice.engines.perf.cpu import fixed, postgres_pids
 from tools.lattice.engines.perf.wrk import WrkResult, run_wrk, wrk_path
 from tools.lattice.live.stack import LiveStack, settings_env
 from tools.lattice.plugin.workerstate import WorkerLattice
@@ -108,12 +109,19 @@ def test_read_path_against_bare_anchor(
     anchor_paths = [f"/marks/{i}" for i in ids]
     get_paths = [f"/v1/marks/{i}" for i in ids]
     anchors = {"floor-get": floor, "bare-get": bare}
+    postgres = postgres_pids(lattice.engine)
+    api_cpu = {"api": fixed(_api_pid(stack)), "postgres": postgres}
 
     def anchor_run(name: str, duration_s: float = duration, measured: bool = True) -> WrkResult:
         base, pid = anchors[name]
         script = SCRIPTS / f"{name}.lua"
         return run_wrk(
-            base, anchor_paths, script=script, duration_s=duration_s, server_pid=pid if measured else None
+            base,
+            anchor_paths,
+            script=script,
+            duration_s=duration_s,
+            server_pid=pid if measured else None,
+            cpu={"api": fixed(pid), "postgres": postgres} if measured else None,
         )
 
     # Warm-up, not recorded: every pool fills, every server's code paths are hot.
@@ -130,6 +138,7 @@ def test_read_path_against_bare_anchor(
             headers=perf_user.headers,
             duration_s=duration,
             server_pid=_api_pid(stack),
+            cpu=api_cpu,
         ),
         "token-auth": run_wrk(
             stack.base_url,
@@ -138,6 +147,7 @@ def test_read_path_against_bare_anchor(
             headers=perf_user.api_headers,
             duration_s=duration,
             server_pid=_api_pid(stack),
+            cpu=api_cpu,
         ),
         "marks-list": run_wrk(
             stack.base_url,
@@ -146,6 +156,7 @@ def test_read_path_against_bare_anchor(
             headers=perf_user.headers,
             duration_s=duration,
             server_pid=_api_pid(stack),
+            cpu=api_cpu,
         ),
     }
     last = {name: anchor_run(name) for name in reversed(anchors)}

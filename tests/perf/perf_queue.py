@@ -17,6 +17,7 @@ from app.runtime import Runtime, build_runtime
 from app.settings import Settings
 from tests.perf.conftest import WORKER_PREFETCH, WORKER_THREADS, Figures, seed_marks
 from tools.lattice.engines.perf import budgets
+from tools.lattice.engines.perf.cpu import cpu_time, fixed, postgres_pids
 from tools.lattice.engines.perf.noop_worker import measure_actor_throughput
 from tools.lattice.live.stack import LiveStack
 from tools.lattice.seam.accounts import SignedInUser
@@ -91,16 +92,20 @@ def test_ingestion_throughput(
     queue.broker.flush(queue.queue_name)  # what earlier benchmarks enqueued is not part of this measure
     warmup = seed_marks(runtime.engine, perf_user.id, 1, label="warmup")
     ids = seed_marks(runtime.engine, perf_user.id, messages, label="ingest")
-    stack.start_worker()
+    worker = stack.start_worker()
+    postgres = postgres_pids(runtime.engine)
     try:
         queue.enqueue(warmup[0], 1)  # the worker's start (0.3-0.5 s) is not throughput
         _wait_all_success(runtime.engine, warmup, timeout_s=30)
-        started = time.perf_counter()
-        for mark_id in ids:
-            queue.enqueue(mark_id, 1)
-        enqueued_s = time.perf_counter() - started
-        _wait_drained(runtime, timeout_s=120)
-        elapsed = time.perf_counter() - started
+        # The capacity model's per-job CPU: the worker's and PostgreSQL's over the batch (this process's
+        # enqueueing and polling are not the worker's, and PostgreSQL serves little of them).
+        with cpu_time({"worker": fixed(worker.pid), "postgres": postgres}) as cpu:
+            started = time.perf_counter()
+            for mark_id in ids:
+                queue.enqueue(mark_id, 1)
+            enqueued_s = time.perf_counter() - started
+            _wait_drained(runtime, timeout_s=120)
+            elapsed = time.perf_counter() - started
         _wait_all_success(runtime.engine, ids, timeout_s=5)  # drained means done; this proves it
     finally:
         _stop_worker(stack)
@@ -111,6 +116,8 @@ def test_ingestion_throughput(
         threads=WORKER_THREADS,
         prefetch=WORKER_PREFETCH,
         messages=messages,
+        worker_cpu_ms_per_job=cpu.ms_per("worker", messages),
+        postgres_cpu_ms_per_job=cpu.ms_per("postgres", messages),
     )
     verdict = budgets.ingest_verdict(rate)
     print(f"ingestion: {rate:.0f} jobs/s ({verdict}), enqueue {messages / enqueued_s:.0f}/s")

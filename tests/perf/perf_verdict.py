@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.perf.conftest import Figures
-from tools.lattice.engines.perf import budgets, history
+from tools.lattice.engines.perf import budgets, capacity, history
 from tools.lattice.engines.perf.compare import compare, ratios, table
 from tools.lattice.engines.perf.plot import plot_history
 from tools.lattice.plugin.hooks import current_run
@@ -27,6 +27,7 @@ def test_against_baseline(figures: Figures, verdict_lines: list[str], request: p
     assert figures["latency"], "no latency figures: every latency benchmark failed or was deselected"
     now = ratios(figures)
     figures["ratios"] = now
+    figures["capacity"] = capacity.model(figures)
     record = history.new_record(_provider(), figures, now)
     accepting = bool(request.config.getoption("perf_accept"))
     verdict_lines.extend(

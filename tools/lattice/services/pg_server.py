@@ -37,6 +37,10 @@ SERVER_SETTINGS = (
     "full_page_writes=off",
     "dynamic_shared_memory_type=mmap",
     "listen_addresses=127.0.0.1",
+    # Loaded but tracking nothing (no cost per statement) until a perf profile turns it on for its run
+    # (tests/perf/perf_profile.py: ALTER ROLE ... SET pg_stat_statements.track = 'top').
+    "shared_preload_libraries=pg_stat_statements",
+    "pg_stat_statements.track=none",
 )
 DATA_DIR_NAME = "pgdata"
 

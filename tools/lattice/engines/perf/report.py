@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.lattice.engines.perf import budgets
+from tools.lattice.engines.perf import budgets, capacity
 from tools.lattice.engines.perf.compare import ratio_table, ratios
+from tools.lattice.engines.perf.profile import profile_table
 
 
 def summary_table(figures: dict[str, Any]) -> list[str]:
@@ -60,6 +61,8 @@ def summary_table(figures: dict[str, Any]) -> list[str]:
         for key in ("threads", "prefetch", "messages"):
             if key in throughput:
                 lines.append(f"  {key:<34} {throughput[key]:>8}")
+    lines.extend(capacity.table(figures.get("capacity") or capacity.model(figures)))
+    lines.extend(profile_table(figures.get("profile", {})))
     costs = figures.get("lattice", {})
     if costs:
         lines.append("lattice costs")

@@ -16,8 +16,10 @@ import shutil
 import subprocess
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from tools.lattice.engines.perf.cpu import TICKS, PidSource, cpu_time, process_ticks
 
 THREADS = 2
 CONNECTIONS = 8
@@ -43,10 +45,11 @@ end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("WRKRESULT {\\"requests\\": %%d, \\"duration_us\\": %%d, \\"p50_us\\": %%d, " ..
-    "\\"p95_us\\": %%d, \\"p99_us\\": %%d, \\"max_us\\": %%d, \\"status_errors\\": %%d, " ..
-    "\\"socket_errors\\": %%d}\\n",
+    "\\"p95_us\\": %%d, \\"p99_us\\": %%d, \\"max_us\\": %%d, \\"mean_us\\": %%d, " ..
+    "\\"status_errors\\": %%d, \\"socket_errors\\": %%d}\\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), latency.max, e.status, e.connect + e.read + e.write + e.timeout))
+    latency:percentile(99), latency.max, math.floor(latency.mean), e.status,
+    e.connect + e.read + e.write + e.timeout))
 end
 """
 
@@ -62,12 +65,15 @@ class WrkResult:
     p95_ms: float
     p99_ms: float
     max_ms: float
+    mean_ms: float
     rps: float
     errors: int  # non-2xx/3xx answers and socket errors
     wrk_cpu_s: float  # user + system time of the wrk process
     wall_s: float
     machine_busy: float  # share of all cores busy over the run (0..1), from /proc/stat
     server_cpu_share: float | None  # the server process's CPU time over the run, per core (0..1)
+    # CPU ms per request of each process group named in run_wrk's `cpu` (e.g. "api", "postgres")
+    cpu_ms: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def wrk_cpu_share(self) -> float:
@@ -76,7 +82,11 @@ class WrkResult:
 
     def as_dict(self) -> dict[str, float]:
         figures = asdict(self)
+        del figures["cpu_ms"]
         figures["wrk_cpu_share"] = round(self.wrk_cpu_share, 3)
+        for name, ms in self.cpu_ms.items():
+            if ms is not None:
+                figures[f"{name}_cpu_ms"] = ms
         return figures
 
 
@@ -109,6 +119,7 @@ def run_wrk(
     threads: int = THREADS,
     connections: int = CONNECTIONS,
     server_pid: int | None = None,
+    cpu: dict[str, PidSource | None] | None = None,
 ) -> WrkResult:
     """`wrk -t threads -c connections -d duration` over `paths`, closed loop (next request on an answer)."""
     write_script(script, paths, headers or {})
@@ -124,12 +135,13 @@ def run_wrk(
         base_url,
     ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    busy_before, server_before = _machine_ticks(), _process_ticks(server_pid)
+    busy_before, server_before = _machine_ticks(), process_ticks(server_pid)
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=duration_s + 30)
+    with cpu_time(cpu or {}) as reading:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=duration_s + 30)
     wall_s = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    busy_after, server_after = _machine_ticks(), _process_ticks(server_pid)
+    busy_after, server_after = _machine_ticks(), process_ticks(server_pid)
     lines = [line for line in done.stdout.splitlines() if line.startswith("WRKRESULT ")]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"wrk failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-500:]}")
@@ -141,6 +153,7 @@ def run_wrk(
         p95_ms=raw["p95_us"] / 1000,
         p99_ms=raw["p99_us"] / 1000,
         max_ms=raw["max_us"] / 1000,
+        mean_ms=raw["mean_us"] / 1000,
         rps=round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
         errors=raw["status_errors"] + raw["socket_errors"],
         wrk_cpu_s=round(cpu_s, 3),
@@ -148,11 +161,9 @@ def run_wrk(
         machine_busy=round(_busy_share(busy_before, busy_after), 3),
         server_cpu_share=None
         if server_before is None or server_after is None
-        else round((server_after - server_before) / _TICKS / wall_s / (os.cpu_count() or 1), 3),
+        else round((server_after - server_before) / TICKS / wall_s / (os.cpu_count() or 1), 3),
+        cpu_ms={name: reading.ms_per(name, raw["requests"]) for name in (cpu or {})},
     )
-
-
-_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _machine_ticks() -> tuple[int, int]:
@@ -165,15 +176,3 @@ def _machine_ticks() -> tuple[int, int]:
 def _busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
     total = after[1] - before[1]
     return (after[0] - before[0]) / total if total else 0.0
-
-
-def _process_ticks(pid: int | None) -> int | None:
-    """utime + stime of `pid` in clock ticks, or None (no pid, or it is gone)."""
-    if pid is None:
-        return None
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()  # the command name may hold spaces; fields after it do not
-    return int(fields[11]) + int(fields[12])
