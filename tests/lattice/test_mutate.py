@@ -343,6 +343,90 @@ def test_a_child_process_names_its_lines_after_the_running_test(tmp_path: Path) 
     assert by_line[6] == ["test_spawn.py::test_b|child"]
 
 
+def test_lines_run_by_a_test_s_threads_and_children_are_mapped_to_it_under_xdist(tmp_path: Path) -> None:
+    """Two xdist workers at once: a line that only a test's background thread runs, and one that only its
+    child process runs, carry that test (a child's also its neighbours on the same worker) and never a
+    test of the other worker. The workers, children of pytest's main process, once followed the main
+    process's file too and relabelled their own lines after whatever test it last heard of."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg/__init__.py").write_text("")
+    (tmp_path / "pkg/work.py").write_text(
+        "def in_thread():\n    return 'thread'\n\n\n"
+        "def in_child():\n    return 'child'\n\n\n"
+        "def elsewhere():\n    return 'elsewhere'\n"
+    )
+    (tmp_path / "test_a.py").write_text(
+        "import subprocess, sys, threading, time\n"
+        "import pkg.work as w\n\n"
+        "def test_a_first():\n    time.sleep(0.3)\n\n"
+        "def test_thread():\n"
+        "    t = threading.Thread(target=lambda: (time.sleep(0.2), w.in_thread()))\n"
+        "    t.start()\n    t.join()\n\n"
+        "def test_child():\n"
+        "    code = 'import time, pkg.work as w; time.sleep(0.2); w.in_child()'\n"
+        "    subprocess.run([sys.executable, '-c', code], check=True)\n\n"
+        "def test_a_last():\n    time.sleep(0.3)\n"
+    )
+    (tmp_path / "test_b.py").write_text(
+        "import time\nimport pkg.work as w\n\n"
+        + "".join(f"def test_b{n}():\n    time.sleep(0.1)\n    w.elsewhere()\n\n" for n in range(20))
+    )
+    config = contexts.coverage_config(Path(__file__).resolve().parents[2], tmp_path / "coverage.toml")
+    data = tmp_path / ".coverage"
+    env = {
+        **os.environ,
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "COVERAGE_FILE": str(data),
+        contexts.DIRECTORY_ENV: str(tmp_path / "contexts"),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "xdist.plugin",
+            "-p",
+            "pytest_cov.plugin",
+            "-p",
+            contexts.__name__,
+            "-n",
+            "2",
+            "--dist",
+            "loadfile",
+            "--cov=pkg",
+            f"--cov-config={config}",
+            "--cov-context=test",
+            "--cov-report=",
+            "--cov-fail-under=0",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "test_a.py",
+            "test_b.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    from coverage import CoverageData
+
+    measured = CoverageData(basename=str(data))
+    measured.read()
+    work = next(f for f in measured.measured_files() if f.endswith("work.py"))
+    near = contexts.neighbours(tmp_path / "contexts")
+    by_line = {
+        line: contexts.tests_of(names, near) for line, names in measured.contexts_by_lineno(work).items()
+    }
+    assert by_line[2] == {"test_a.py::test_thread"}
+    assert "test_a.py::test_child" in by_line[6]
+    assert by_line[6] <= {"test_a.py::test_thread", "test_a.py::test_child", "test_a.py::test_a_last"}
+    assert all(t.startswith("test_b.py::") for t in by_line[10])
+
+
 def test_an_import_time_line_a_child_ran_still_gets_the_stand_in_tests() -> None:
     from tools.lattice.engines.mutate.coverage_map import CoverageMap
 
