@@ -162,7 +162,15 @@ def build(
     done = subprocess.run(
         command,
         cwd=root,
-        env={**env, "COVERAGE_FILE": str(data_file), contexts.DIRECTORY_ENV: str(contexts_dir)},
+        env={
+            **env,
+            "COVERAGE_FILE": str(data_file),
+            contexts.DIRECTORY_ENV: str(contexts_dir),
+            # The xdist workers do not start in the project's root: without it first on their path,
+            # `tools` is the lattice's installed package alone and the target (tools/retrace_target.py)
+            # is not found (the sandboxes put their copy there the same way).
+            "PYTHONPATH": os.pathsep.join([str(root), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        },
     )
     built_in = time.perf_counter() - started
     passed, durations, failed = _passed_tests(logs / f"{MAP_SUITE}.json")
