@@ -200,6 +200,10 @@ def test_the_fork_server_stops_a_run_past_its_time(tmp_path: Path) -> None:
         assert time.monotonic() - started < 30
         fine = ask("test_fine.py", 60.0)
         assert fine == {**fine, "timed_out": False, "exit": 0}
+        # and where the run's time went, for the summary's breakdown
+        phases = json.loads((tmp_path / "log.phases.json").read_text())
+        assert set(phases) == {"start", "fixtures", "tests", "exit"}
+        assert 0 < sum(phases.values()) <= float(str(fine["seconds"]))
     finally:
         server.terminate()
         server.wait(timeout=30)

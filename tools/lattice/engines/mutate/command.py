@@ -204,6 +204,7 @@ def _run_all(
     env: dict[str, str],
     seed: int,
 ) -> tuple[list[Result], dict[str, Any]]:
+    before_map = time.perf_counter()
     cmap, reused = _coverage(root, args, suites, env)
     after_map = time.perf_counter()
     sources = {m.path: (root / m.path).read_text() for m in mutants}
@@ -221,9 +222,12 @@ def _run_all(
         startup_s = _startup(first, cmap)
         sandboxes.put(first)
         print(f"mutate: {args.workers} runner(s), pytest start-up {startup_s:.1f} s", flush=True)
+        ready = time.perf_counter()
         results = _dispatch(mutants, cmap, reviewed, sources, sandboxes, args, startup_s)
-        mutants_s = time.perf_counter() - after_map
+        done = time.perf_counter()
+        mutants_s = done - after_map
         checked = _verify(results, cmap, suites, sandboxes, args, startup_s, seed) if args.verify else None
+        verified = time.perf_counter()
     finally:
         while not sandboxes.empty():
             sandboxes.get().close()
@@ -232,6 +236,13 @@ def _run_all(
         "suites": suites,
         "map": {"tests": len(cmap.tests), "built_in_s": cmap.built_in_s, "reused": reused},
         "startup_s": round(startup_s, 2),
+        "time_s": {
+            "map": round(after_map - before_map, 1),
+            # the copies, the probe, the fork servers, the unmutated start
+            "set-up": round(ready - after_map, 1),
+            "mutants": round(done - ready, 1),
+            **({"verify": round(verified - done, 1)} if checked is not None else {}),
+        },
         # The rate without the map's build (reused on an unchanged tree): copies, probe, mutants.
         "mutants_wall_s": round(mutants_s, 1),
         "mutants_per_s_without_map": round(

@@ -22,6 +22,9 @@ if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(
     sys.path.pop(0)  # the script's folder is not a place to import from
 
 
+PHASES_SUFFIX = ".phases.json"  # beside a request's log: where its time went (_Phases)
+
+
 def _preload(listing: str) -> int:
     import warnings
 
@@ -38,8 +41,46 @@ def _preload(listing: str) -> int:
     return loaded
 
 
+class _Phases:
+    """Where a mutant's pytest spends its time, written beside its log for the run's breakdown: start
+    (the project and the test modules imported, collected), fixtures (setup and teardown, the session's
+    bootstrap in the first), tests (the test bodies) and exit (the session's end: plane sweep, close)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.started = time.perf_counter()
+        self.collected = self.last = 0.0
+        self.fixtures = self.tests = 0.0
+
+    def pytest_collection_finish(self) -> None:
+        self.collected = time.perf_counter()
+
+    def pytest_runtest_logreport(self, report: object) -> None:
+        duration = float(getattr(report, "duration", 0.0))
+        if getattr(report, "when", "") == "call":
+            self.tests += duration
+        else:
+            self.fixtures += duration
+
+    def pytest_runtest_logfinish(self) -> None:
+        self.last = time.perf_counter()
+
+    def write(self) -> None:
+        end = time.perf_counter()
+        collected = self.collected or end
+        phases = {
+            "start": collected - self.started,
+            "fixtures": self.fixtures,
+            "tests": self.tests,
+            "exit": end - (self.last or collected),
+        }
+        with open(self.path, "w") as out:
+            json.dump({k: round(v, 4) for k, v in phases.items()}, out)
+
+
 def _child(args: list[str], log: str) -> None:
     os.setsid()
+    phases = _Phases(log + PHASES_SUFFIX)
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -48,8 +89,10 @@ def _child(args: list[str], log: str) -> None:
     try:
         import pytest
 
-        code = int(pytest.main(args))
+        code = int(pytest.main(args, plugins=[phases]))
     finally:
+        with contextlib.suppress(OSError):
+            phases.write()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.lattice.engines.mutate.runs import pytest_command
@@ -28,6 +28,8 @@ class Outcome:
     tests_run: int
     killed_by: str | None = None
     detail: str = ""
+    # where its pytest's time went (forkserver.py's _Phases), plus `wait`: the fork server's own share
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 class SandboxBroken(Exception):
@@ -139,16 +141,28 @@ class Sandbox:
             raise SandboxBroken(f"mutate: the fork server of {self.root} died")
         answer = json.loads(answer_line)
         seconds = float(answer["seconds"])
+        phases = _phases(output_file, seconds)
         if answer["timed_out"]:
-            return Outcome("timeout", seconds, len(tests), detail=f"> {timeout_s:.0f} s")
+            return Outcome("timeout", seconds, len(tests), detail=f"> {timeout_s:.0f} s", phases=phases)
         text = output_file.read_text(errors="replace") if output_file.is_file() else ""
         code = answer["exit"]
         failed = _first_failure(self.logs / f"{MUTANT_SUITE}.json")
         if code == 0:
-            return Outcome("survived", seconds, len(tests))
+            return Outcome("survived", seconds, len(tests), phases=phases)
         # The same tests passed on the unmutated copy (Sandbox.run(None, ...) before any mutant), so
         # any other end is the mutant's doing: a failing test, or an app that no longer imports or starts.
-        return Outcome("killed", seconds, len(tests), failed or f"start-up (pytest exit {code})", _tail(text))
+        return Outcome(
+            "killed", seconds, len(tests), failed or f"start-up (pytest exit {code})", _tail(text), phases
+        )
+
+
+def _phases(output_file: Path, seconds: float) -> dict[str, float]:
+    try:
+        phases = {k: float(v) for k, v in json.loads(Path(f"{output_file}.phases.json").read_text()).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}  # killed past its time, or pytest never started
+    phases["wait"] = max(seconds - sum(phases.values()), 0.0)
+    return phases
 
 
 def _first_failure(telemetry: Path) -> str | None:
