@@ -209,6 +209,58 @@ def test_the_fork_server_stops_a_run_past_its_time(tmp_path: Path) -> None:
         server.wait(timeout=30)
 
 
+def test_the_warm_server_swaps_a_mutant_function_into_what_it_preloaded(tmp_path: Path) -> None:
+    """The warm server imported the project before any mutant; its child puts the mutant's code into
+    every function object made from the original (a bound reference and a decorated one too), and says
+    so when the line is in no function (an import-time line: the cold server's)."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg/__init__.py").write_text("")
+    original = (
+        "import functools\n\nLIMIT = 2\n\n\n"
+        "class Box:\n    @functools.lru_cache\n    def double(self, x):\n        return x * 2\n\n\n"
+        "def over(x):\n    return x > LIMIT\n"
+    )
+    (tmp_path / "pkg/m.py").write_text(original)
+    (tmp_path / "test_m.py").write_text(
+        "from pkg.m import Box, over\n\n"
+        "def test_over():\n    assert over(3) and not over(2)\n\n"
+        "def test_double():\n    assert Box().double(4) == 8\n"
+    )
+    listing = tmp_path / "modules.txt"
+    listing.write_text("pytest\n")
+    project = tmp_path / "project.txt"
+    project.write_text("pkg.m\ntest_m\n")
+    server = subprocess.Popen(
+        [sys.executable, str(FORKSERVER), str(listing), str(project)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": str(tmp_path)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdin is not None
+    assert server.stdout is not None
+    try:
+        assert json.loads(server.stdout.readline())["threads"] == 1
+
+        def ask(mutated: str, line: int) -> object:
+            (tmp_path / "pkg/m.py").write_text(mutated)
+            swap = {"file": str(tmp_path / "pkg/m.py"), "line": line}
+            args = ["-p", "no:cacheprovider", "-q", "test_m.py"]
+            request = {"args": args, "timeout_s": 60, "log": str(tmp_path / "log"), "swap": swap}
+            server.stdin.write(json.dumps(request) + "\n")  # type: ignore[union-attr]
+            server.stdin.flush()  # type: ignore[union-attr]
+            return json.loads(server.stdout.readline())["exit"]  # type: ignore[union-attr]
+
+        assert ask(original, 13) == 0  # the original swapped for itself: every test passes
+        assert ask(original.replace("x > LIMIT", "x >= LIMIT"), 13) == 1
+        assert ask(original.replace("x * 2", "x * 3"), 9) == 1  # a method under a decorator
+        assert ask(original.replace("LIMIT = 2", "LIMIT = 3"), 3) == 98  # module level: not swappable
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def _commit(repo: Path, message: str) -> None:
     _git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", message, "--allow-empty")
 

@@ -229,8 +229,11 @@ def _run_all(
         checked = _verify(results, cmap, suites, sandboxes, args, startup_s, seed) if args.verify else None
         verified = time.perf_counter()
     finally:
+        servers = {"warm": 0, "cold": 0}
         while not sandboxes.empty():
-            sandboxes.get().close()
+            sandbox = sandboxes.get()
+            servers = {k: n + sandbox.runs[k] for k, n in servers.items()}
+            sandbox.close()
         shutil.rmtree(base, ignore_errors=True)
     extra = {
         "suites": suites,
@@ -243,6 +246,8 @@ def _run_all(
             "mutants": round(done - ready, 1),
             **({"verify": round(verified - done, 1)} if checked is not None else {}),
         },
+        # pytest runs by fork server: warm (the mutant's function swapped in) or cold (the file imported)
+        "runs_by_server": servers,
         # The rate without the map's build (reused on an unchanged tree): copies, probe, mutants.
         "mutants_wall_s": round(mutants_s, 1),
         "mutants_per_s_without_map": round(
@@ -279,7 +284,8 @@ def _probe(sandbox: Sandbox, suites: list[str], workdir: Path, fingerprint: str)
     """Collect the tests once: which third-party modules they import (the fork servers preload them).
     Kept beside the map, and like the map reused while the code and tests are unchanged."""
     kept, kept_for = workdir / "modules.txt", workdir / "modules.fingerprint"
-    if fingerprint and kept.is_file() and kept_for.is_file() and kept_for.read_text() == fingerprint:
+    fresh = kept.is_file() and Path(f"{kept}.project").is_file() and kept_for.is_file()
+    if fingerprint and fresh and kept_for.read_text() == fingerprint:
         return kept
     listing = sandbox.root.parent / "modules.txt"
     command = pytest_command(
@@ -300,6 +306,8 @@ def _probe(sandbox: Sandbox, suites: list[str], workdir: Path, fingerprint: str)
             f"mutate: collecting the tests in the sandbox failed: {done.stdout.strip()[-300:]}"
         )
     shutil.copyfile(listing, kept)
+    if Path(f"{listing}.project").is_file():
+        shutil.copyfile(f"{listing}.project", f"{kept}.project")
     kept_for.write_text(fingerprint)
     return kept
 

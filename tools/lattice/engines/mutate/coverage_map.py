@@ -100,7 +100,10 @@ class CoverageMap:
 # them leaves the map as it was.
 NOT_MEASURED = tuple(
     f"tools/lattice/engines/mutate/{name}.py"
-    for name in ("command", "report", "seeds", "prefilter", "verify", "equivalents", "operators", "scope")
+    for name in (
+        *("command", "report", "seeds", "prefilter", "verify", "equivalents", "operators", "scope"),
+        *("sandbox", "forkserver", "selection", "uses"),
+    )
 )
 
 

@@ -164,6 +164,8 @@ def _time_lines(report: dict[str, Any]) -> list[str]:
             + " + ".join(f"{name} {phases[name]:.2f}" for name in PHASES)
             + f" ({phases['tests_listed']} tests listed)"
         )
+    if servers := report.get("runs_by_server"):
+        lines.append(f"pytest runs: {servers['warm']} warm (function swapped in), {servers['cold']} cold")
     return lines
 
 
