@@ -58,3 +58,24 @@ def test_an_upload_in_progress_survives_another_process_start(lattice: WorkerLat
 
     anyio.run(scenario)
     assert swept == [(0, 0), (0, 0), (0, 1)]
+
+
+def test_the_sweep_leaves_what_is_not_a_blob_shard_alone(lattice: WorkerLattice) -> None:
+    """Only two-hex-digit directories are blob shards: a file named like one, and a directory named like
+    none, are someone else's (an operator's note, a mount's folder) even when what they hold looks like
+    a blob's partial file."""
+    store = _store(lattice)
+    store.root.mkdir(parents=True, exist_ok=True)
+    (store.root / "ab").write_text("not a shard")
+    foreign = store.root / "a"
+    foreign.mkdir()
+    lookalike = foreign / f"a{uuid.uuid4().hex[1:]}.part"
+    lookalike.write_text("not a partial blob")
+    try:
+        assert sweep_blob_debris(store, lattice.engine) == (0, 0)
+        assert (store.root / "ab").read_text() == "not a shard"
+        assert lookalike.read_text() == "not a partial blob"
+    finally:
+        (store.root / "ab").unlink()
+        lookalike.unlink(missing_ok=True)
+        foreign.rmdir()
