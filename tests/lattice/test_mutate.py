@@ -212,13 +212,14 @@ def test_the_fork_server_stops_a_run_past_its_time(tmp_path: Path) -> None:
 def test_the_warm_server_swaps_a_mutant_function_into_what_it_preloaded(tmp_path: Path) -> None:
     """The warm server imported the project before any mutant; its child puts the mutant's code into
     every function object made from the original (a bound reference and a decorated one too), and says
-    so when the line is in no function (an import-time line: the cold server's)."""
+    so when the line is in no function or in one the import ran (both the cold server's)."""
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg/__init__.py").write_text("")
     original = (
         "import functools\n\nLIMIT = 2\n\n\n"
         "class Box:\n    @functools.lru_cache\n    def double(self, x):\n        return x * 2\n\n\n"
-        "def over(x):\n    return x > LIMIT\n"
+        "def over(x):\n    return x > LIMIT\n\n\n"
+        "def _made_at_import():\n    return 2\n\n\nMADE = _made_at_import()\n"
     )
     (tmp_path / "pkg/m.py").write_text(original)
     (tmp_path / "test_m.py").write_text(
@@ -256,6 +257,8 @@ def test_the_warm_server_swaps_a_mutant_function_into_what_it_preloaded(tmp_path
         assert ask(original.replace("x > LIMIT", "x >= LIMIT"), 13) == 1
         assert ask(original.replace("x * 2", "x * 3"), 9) == 1  # a method under a decorator
         assert ask(original.replace("LIMIT = 2", "LIMIT = 3"), 3) == 98  # module level: not swappable
+        # a function the import itself ran: what it made (MADE) is made, so only a fresh import tells
+        assert ask(original.replace("return 2\n\n\nMADE", "return 3\n\n\nMADE"), 17) == 98
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -137,6 +137,8 @@ def _swap(file: str, line: int) -> int:
         if code.co_filename not in same_file:
             same_file[code.co_filename] = os.path.realpath(code.co_filename) == real
         if same_file[code.co_filename]:
+            if code in _RAN_AT_IMPORT:
+                return 0  # its mutant would change what the import made: only a fresh import shows it
             obj.__code__ = mutant.replace(co_filename=code.co_filename)
             swapped += 1
     return swapped
@@ -194,6 +196,7 @@ def _wait(pid: int, timeout_s: float) -> tuple[int | None, bool]:
 
 
 _current: dict[str, int] = {}
+_RAN_AT_IMPORT: set[types.CodeType] = set()
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -212,7 +215,17 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
     loaded = _preload(sys.argv[1])
     if len(sys.argv) > 2:
-        loaded += _preload(sys.argv[2])
+        # Which of the project's functions run while it is imported (a helper building a model's columns,
+        # a decorator factory): what they made is made already, so their mutants go to the cold server.
+        def record(frame: types.FrameType, event: str, arg: object) -> None:
+            if event == "call":
+                _RAN_AT_IMPORT.add(frame.f_code)
+
+        sys.setprofile(record)
+        try:
+            loaded += _preload(sys.argv[2])
+        finally:
+            sys.setprofile(None)
     print(json.dumps({"ready": True, "preloaded": loaded, "threads": threading.active_count()}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
