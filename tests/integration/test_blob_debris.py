@@ -79,3 +79,12 @@ def test_the_sweep_leaves_what_is_not_a_blob_shard_alone(lattice: WorkerLattice)
         (store.root / "ab").unlink()
         lookalike.unlink(missing_ok=True)
         foreign.rmdir()
+
+
+def test_deleting_a_blob_already_gone_is_not_an_error(lattice: WorkerLattice) -> None:
+    """A mark's delete that finds its blob taken already (a sweep, an operator) still succeeds."""
+    store = _store(lattice)
+    gone = uuid.uuid4()
+    assert not store.path(gone).exists()
+    store.delete(gone)
+    assert not store.path(gone).exists()
