@@ -66,17 +66,19 @@ def test_the_sweep_leaves_what_is_not_a_blob_shard_alone(lattice: WorkerLattice)
     a blob's partial file."""
     store = _store(lattice)
     store.root.mkdir(parents=True, exist_ok=True)
-    (store.root / "ab").write_text("not a shard")
+    # a shard name no earlier blob of this worker has taken (shards are named by the blob id's first byte)
+    stray = store.root / next(f"{i:02x}" for i in range(256) if not (store.root / f"{i:02x}").exists())
+    stray.write_text("not a shard")
     foreign = store.root / "a"
     foreign.mkdir()
     lookalike = foreign / f"a{uuid.uuid4().hex[1:]}.part"
     lookalike.write_text("not a partial blob")
     try:
         assert sweep_blob_debris(store, lattice.engine) == (0, 0)
-        assert (store.root / "ab").read_text() == "not a shard"
+        assert stray.read_text() == "not a shard"
         assert lookalike.read_text() == "not a partial blob"
     finally:
-        (store.root / "ab").unlink()
+        stray.unlink()
         lookalike.unlink(missing_ok=True)
         foreign.rmdir()
 
