@@ -56,6 +56,10 @@ def test_code_mail_has_the_subject_and_the_code_alone_on_a_line(api: httpx.Clien
     code = mailbox.latest_code(email)
     assert len(code) == 6
     assert code.isdigit()
+    # and how long it works, in whole minutes (the code's 10-minute lifetime, not "10.0")
+    body = message.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    assert "It works once, for 10 minutes." in body.decode()
 
 
 def test_email_is_compared_case_insensitively(api: httpx.Client, mailbox: Mailbox, db: Session) -> None:

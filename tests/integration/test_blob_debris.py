@@ -58,3 +58,35 @@ def test_an_upload_in_progress_survives_another_process_start(lattice: WorkerLat
 
     anyio.run(scenario)
     assert swept == [(0, 0), (0, 0), (0, 1)]
+
+
+def test_the_sweep_leaves_what_is_not_a_blob_shard_alone(lattice: WorkerLattice) -> None:
+    """Only two-hex-digit directories are blob shards: a file named like one, and a directory named like
+    none, are someone else's (an operator's note, a mount's folder) even when what they hold looks like
+    a blob's partial file."""
+    store = _store(lattice)
+    store.root.mkdir(parents=True, exist_ok=True)
+    # a shard name no earlier blob of this worker has taken (shards are named by the blob id's first byte)
+    stray = store.root / next(f"{i:02x}" for i in range(256) if not (store.root / f"{i:02x}").exists())
+    stray.write_text("not a shard")
+    foreign = store.root / "a"
+    foreign.mkdir()
+    lookalike = foreign / f"a{uuid.uuid4().hex[1:]}.part"
+    lookalike.write_text("not a partial blob")
+    try:
+        assert sweep_blob_debris(store, lattice.engine) == (0, 0)
+        assert stray.read_text() == "not a shard"
+        assert lookalike.read_text() == "not a partial blob"
+    finally:
+        stray.unlink()
+        lookalike.unlink(missing_ok=True)
+        foreign.rmdir()
+
+
+def test_deleting_a_blob_already_gone_is_not_an_error(lattice: WorkerLattice) -> None:
+    """A mark's delete that finds its blob taken already (a sweep, an operator) still succeeds."""
+    store = _store(lattice)
+    gone = uuid.uuid4()
+    assert not store.path(gone).exists()
+    store.delete(gone)
+    assert not store.path(gone).exists()

@@ -33,3 +33,12 @@ def test_docs_assets_load(api: httpx.Client, page: str) -> None:
         asset = api.get(reference)
         assert asset.status_code == 200, f"{page}: {reference} answered {asset.status_code}"
         assert asset.content, f"{page}: {reference} is empty"
+
+
+def test_the_oauth2_redirect_page_the_docs_name_is_served(api: httpx.Client) -> None:
+    assert "/docs/oauth2-redirect" in api.get("/docs").text
+    response = api.get("/docs/oauth2-redirect")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "swaggerUIRedirectOauth2" in response.text  # Swagger UI's hand-back to the page that opened it
+    assert not [r for r in _references(response.text) if "//" in r]

@@ -91,6 +91,17 @@ def test_create_validation(
     assert _queued(lattice) == before, "a refused mark enqueued an ingestion"
 
 
+def test_a_mark_with_neither_url_nor_note_is_refused_with_the_rule(
+    api: httpx.Client, user: SignedInUser
+) -> None:
+    """The body as a whole is refused, and the error says which rule, as PATCH's does."""
+    response = api.post("/v1/marks", json={"title": "t"}, headers=user.headers)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"loc": ["body"], "msg": "Value error, a mark needs a url, a note, or both", "type": "value_error"}
+    ]
+
+
 def test_get_unknown_and_malformed_ids(api: httpx.Client, user: SignedInUser) -> None:
     assert_problem(api.get(f"/v1/marks/{uuid.uuid4()}", headers=user.headers), 404, "not_found")
     assert_validation_problem(api.get("/v1/marks/42", headers=user.headers), "mark_id")

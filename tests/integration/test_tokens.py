@@ -82,7 +82,9 @@ def test_expired_token_is_listed_but_refused(api: httpx.Client, user: SignedInUs
     db.add(row)
     db.commit()
     assert created["id"] in _listed(api, user.headers)
-    assert_problem(api.get("/v1/me", headers=_bearer(created["token"])), 401, "unauthenticated")
+    refused = api.get("/v1/me", headers=_bearer(created["token"]))
+    assert_problem(refused, 401, "unauthenticated")
+    assert refused.json()["detail"] == "the token has expired"  # not just "unknown": the client can say why
 
 
 def test_session_tokens_are_not_listed_or_revocable(

@@ -200,6 +200,65 @@ def test_the_fork_server_stops_a_run_past_its_time(tmp_path: Path) -> None:
         assert time.monotonic() - started < 30
         fine = ask("test_fine.py", 60.0)
         assert fine == {**fine, "timed_out": False, "exit": 0}
+        # and where the run's time went, for the summary's breakdown
+        phases = json.loads((tmp_path / "log.phases.json").read_text())
+        assert set(phases) == {"start", "fixtures", "tests", "exit"}
+        assert 0 < sum(phases.values()) <= float(str(fine["seconds"]))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_the_warm_server_swaps_a_mutant_function_into_what_it_preloaded(tmp_path: Path) -> None:
+    """The warm server imported the project before any mutant; its child puts the mutant's code into
+    every function object made from the original (a bound reference and a decorated one too), and says
+    so when the line is in no function or in one the import ran (both the cold server's)."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg/__init__.py").write_text("")
+    original = (
+        "import functools\n\nLIMIT = 2\n\n\n"
+        "class Box:\n    @functools.lru_cache\n    def double(self, x):\n        return x * 2\n\n\n"
+        "def over(x):\n    return x > LIMIT\n\n\n"
+        "def _made_at_import():\n    return 2\n\n\nMADE = _made_at_import()\n"
+    )
+    (tmp_path / "pkg/m.py").write_text(original)
+    (tmp_path / "test_m.py").write_text(
+        "from pkg.m import Box, over\n\n"
+        "def test_over():\n    assert over(3) and not over(2)\n\n"
+        "def test_double():\n    assert Box().double(4) == 8\n"
+    )
+    listing = tmp_path / "modules.txt"
+    listing.write_text("pytest\n")
+    project = tmp_path / "project.txt"
+    project.write_text("pkg.m\ntest_m\n")
+    server = subprocess.Popen(
+        [sys.executable, str(FORKSERVER), str(listing), str(project)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": str(tmp_path)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdin is not None
+    assert server.stdout is not None
+    try:
+        assert json.loads(server.stdout.readline())["threads"] == 1
+
+        def ask(mutated: str, line: int) -> object:
+            (tmp_path / "pkg/m.py").write_text(mutated)
+            swap = {"file": str(tmp_path / "pkg/m.py"), "line": line}
+            args = ["-p", "no:cacheprovider", "-q", "test_m.py"]
+            request = {"args": args, "timeout_s": 60, "log": str(tmp_path / "log"), "swap": swap}
+            server.stdin.write(json.dumps(request) + "\n")  # type: ignore[union-attr]
+            server.stdin.flush()  # type: ignore[union-attr]
+            return json.loads(server.stdout.readline())["exit"]  # type: ignore[union-attr]
+
+        assert ask(original, 13) == 0  # the original swapped for itself: every test passes
+        assert ask(original.replace("x > LIMIT", "x >= LIMIT"), 13) == 1
+        assert ask(original.replace("x * 2", "x * 3"), 9) == 1  # a method under a decorator
+        assert ask(original.replace("LIMIT = 2", "LIMIT = 3"), 3) == 98  # module level: not swappable
+        # a function the import itself ran: what it made (MADE) is made, so only a fresh import tells
+        assert ask(original.replace("return 2\n\n\nMADE", "return 3\n\n\nMADE"), 17) == 98
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -341,6 +400,90 @@ def test_a_child_process_names_its_lines_after_the_running_test(tmp_path: Path) 
     by_line = measured.contexts_by_lineno(work)
     assert by_line[2] == ["test_spawn.py::test_a|child"]
     assert by_line[6] == ["test_spawn.py::test_b|child"]
+
+
+def test_lines_run_by_a_test_s_threads_and_children_are_mapped_to_it_under_xdist(tmp_path: Path) -> None:
+    """Two xdist workers at once: a line that only a test's background thread runs, and one that only its
+    child process runs, carry that test (a child's also its neighbours on the same worker) and never a
+    test of the other worker. The workers, children of pytest's main process, once followed the main
+    process's file too and relabelled their own lines after whatever test it last heard of."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg/__init__.py").write_text("")
+    (tmp_path / "pkg/work.py").write_text(
+        "def in_thread():\n    return 'thread'\n\n\n"
+        "def in_child():\n    return 'child'\n\n\n"
+        "def elsewhere():\n    return 'elsewhere'\n"
+    )
+    (tmp_path / "test_a.py").write_text(
+        "import subprocess, sys, threading, time\n"
+        "import pkg.work as w\n\n"
+        "def test_a_first():\n    time.sleep(0.3)\n\n"
+        "def test_thread():\n"
+        "    t = threading.Thread(target=lambda: (time.sleep(0.2), w.in_thread()))\n"
+        "    t.start()\n    t.join()\n\n"
+        "def test_child():\n"
+        "    code = 'import time, pkg.work as w; time.sleep(0.2); w.in_child()'\n"
+        "    subprocess.run([sys.executable, '-c', code], check=True)\n\n"
+        "def test_a_last():\n    time.sleep(0.3)\n"
+    )
+    (tmp_path / "test_b.py").write_text(
+        "import time\nimport pkg.work as w\n\n"
+        + "".join(f"def test_b{n}():\n    time.sleep(0.1)\n    w.elsewhere()\n\n" for n in range(20))
+    )
+    config = contexts.coverage_config(Path(__file__).resolve().parents[2], tmp_path / "coverage.toml")
+    data = tmp_path / ".coverage"
+    env = {
+        **os.environ,
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "COVERAGE_FILE": str(data),
+        contexts.DIRECTORY_ENV: str(tmp_path / "contexts"),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "xdist.plugin",
+            "-p",
+            "pytest_cov.plugin",
+            "-p",
+            contexts.__name__,
+            "-n",
+            "2",
+            "--dist",
+            "loadfile",
+            "--cov=pkg",
+            f"--cov-config={config}",
+            "--cov-context=test",
+            "--cov-report=",
+            "--cov-fail-under=0",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "test_a.py",
+            "test_b.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    from coverage import CoverageData
+
+    measured = CoverageData(basename=str(data))
+    measured.read()
+    work = next(f for f in measured.measured_files() if f.endswith("work.py"))
+    near = contexts.neighbours(tmp_path / "contexts")
+    by_line = {
+        line: contexts.tests_of(names, near) for line, names in measured.contexts_by_lineno(work).items()
+    }
+    assert by_line[2] == {"test_a.py::test_thread"}
+    assert "test_a.py::test_child" in by_line[6]
+    assert by_line[6] <= {"test_a.py::test_thread", "test_a.py::test_child", "test_a.py::test_a_last"}
+    assert all(t.startswith("test_b.py::") for t in by_line[10])
 
 
 def test_an_import_time_line_a_child_ran_still_gets_the_stand_in_tests() -> None:

@@ -50,6 +50,13 @@ def test_serving_commands_take_host_port_log_level_and_access_log(command: str, 
     assert (given.host, given.port, given.log_level, given.access_log) == ("0.0.0.0", 9017, "debug", False)
 
 
+@pytest.mark.parametrize("command", ["serve", "api"])
+def test_serving_commands_take_each_of_uvicorns_log_levels(command: str) -> None:
+    parser = cli.build_parser()
+    for level in ("critical", "error", "warning", "info", "debug"):
+        assert parser.parse_args([command, "--log-level", level]).log_level == level
+
+
 @pytest.mark.parametrize(("argv", "runs"), [(["migrate"], "cmd_migrate"), (["worker"], "cmd_worker")])
 def test_each_command_runs_its_function(argv: list[str], runs: str) -> None:
     assert cli.build_parser().parse_args(argv).run is getattr(cli, runs)

@@ -58,6 +58,21 @@ def test_each_line_bound_is_refused_before_its_line_ends() -> None:
     assert _frame(b"GET / HTTP/1.1\r\n" + b"X: a\r\n" * 4 + b"\r\n", [])[0] is Event.HEAD_DONE
 
 
+def test_a_line_over_its_bound_is_refused_when_it_arrives_whole_too() -> None:
+    """Its line end in the same read as the rest of it: refused when the line ends, not let through."""
+    assert _frame(b"GET /" + b"a" * 60 + b" HTTP/1.1\r\n\r\n", []) == ["uri_too_long"]
+    assert _frame(b"GET / HTTP/1.1\r\nX: " + b"a" * 58 + b"\r\n\r\n", []) == ["header_field_too_large"]
+    # one byte less on the header line: within its bound, the head is done
+    assert _frame(b"GET / HTTP/1.1\r\nX: " + b"a" * 57 + b"\r\n\r\n", [])[0] is Event.HEAD_DONE
+
+
+def test_the_request_line_bound_is_exact() -> None:
+    at_bound = b"GET /" + b"a" * (LIMITS.request_line_bytes - len(b"GET / HTTP/1.1")) + b" HTTP/1.1"
+    assert len(at_bound) == LIMITS.request_line_bytes
+    assert _frame(at_bound + b"\r\n\r\n", [])[0] is Event.HEAD_DONE
+    assert _frame(at_bound.replace(b"GET /", b"GET /a") + b"\r\n\r\n", []) == ["uri_too_long"]
+
+
 def test_empty_lines_before_a_request_line_count_toward_the_head() -> None:
     assert _frame(b"\r\n" * 101, [])[-1] == "header_too_large"
 

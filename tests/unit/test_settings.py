@@ -141,3 +141,14 @@ def test_a_bad_environment_value_is_one_line_naming_the_variable(monkeypatch: py
         load_settings()
     assert str(raised.value).startswith("retrace: RETRACE_MAX_UPLOAD_BYTES: ")
     assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("scheme", ["postgresql+psycopg", "postgresql", "postgres"])
+def test_each_postgres_scheme_is_spoken_through_psycopg(scheme: str) -> None:
+    settings = Settings(database_url=f"{scheme}://u:p@db.example:5433/retrace")
+    assert settings.sqlalchemy_url == "postgresql+psycopg://u:p@db.example:5433/retrace"
+
+
+def test_another_scheme_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=r"must be a postgresql:// URL, got mysql://"):
+        _ = Settings(database_url="mysql://u@db.example/retrace").sqlalchemy_url

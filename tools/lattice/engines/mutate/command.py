@@ -204,6 +204,7 @@ def _run_all(
     env: dict[str, str],
     seed: int,
 ) -> tuple[list[Result], dict[str, Any]]:
+    before_map = time.perf_counter()
     cmap, reused = _coverage(root, args, suites, env)
     after_map = time.perf_counter()
     sources = {m.path: (root / m.path).read_text() for m in mutants}
@@ -221,17 +222,32 @@ def _run_all(
         startup_s = _startup(first, cmap)
         sandboxes.put(first)
         print(f"mutate: {args.workers} runner(s), pytest start-up {startup_s:.1f} s", flush=True)
+        ready = time.perf_counter()
         results = _dispatch(mutants, cmap, reviewed, sources, sandboxes, args, startup_s)
-        mutants_s = time.perf_counter() - after_map
+        done = time.perf_counter()
+        mutants_s = done - after_map
         checked = _verify(results, cmap, suites, sandboxes, args, startup_s, seed) if args.verify else None
+        verified = time.perf_counter()
     finally:
+        servers = {"warm": 0, "cold": 0}
         while not sandboxes.empty():
-            sandboxes.get().close()
+            sandbox = sandboxes.get()
+            servers = {k: n + sandbox.runs[k] for k, n in servers.items()}
+            sandbox.close()
         shutil.rmtree(base, ignore_errors=True)
     extra = {
         "suites": suites,
         "map": {"tests": len(cmap.tests), "built_in_s": cmap.built_in_s, "reused": reused},
         "startup_s": round(startup_s, 2),
+        "time_s": {
+            "map": round(after_map - before_map, 1),
+            # the copies, the probe, the fork servers, the unmutated start
+            "set-up": round(ready - after_map, 1),
+            "mutants": round(done - ready, 1),
+            **({"verify": round(verified - done, 1)} if checked is not None else {}),
+        },
+        # pytest runs by fork server: warm (the mutant's function swapped in) or cold (the file imported)
+        "runs_by_server": servers,
         # The rate without the map's build (reused on an unchanged tree): copies, probe, mutants.
         "mutants_wall_s": round(mutants_s, 1),
         "mutants_per_s_without_map": round(
@@ -268,7 +284,8 @@ def _probe(sandbox: Sandbox, suites: list[str], workdir: Path, fingerprint: str)
     """Collect the tests once: which third-party modules they import (the fork servers preload them).
     Kept beside the map, and like the map reused while the code and tests are unchanged."""
     kept, kept_for = workdir / "modules.txt", workdir / "modules.fingerprint"
-    if fingerprint and kept.is_file() and kept_for.is_file() and kept_for.read_text() == fingerprint:
+    fresh = kept.is_file() and Path(f"{kept}.project").is_file() and kept_for.is_file()
+    if fingerprint and fresh and kept_for.read_text() == fingerprint:
         return kept
     listing = sandbox.root.parent / "modules.txt"
     command = pytest_command(
@@ -289,6 +306,8 @@ def _probe(sandbox: Sandbox, suites: list[str], workdir: Path, fingerprint: str)
             f"mutate: collecting the tests in the sandbox failed: {done.stdout.strip()[-300:]}"
         )
     shutil.copyfile(listing, kept)
+    if Path(f"{listing}.project").is_file():
+        shutil.copyfile(f"{listing}.project", f"{kept}.project")
     kept_for.write_text(fingerprint)
     return kept
 

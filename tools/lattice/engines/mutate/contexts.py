@@ -11,9 +11,16 @@ gave a mutant there no test at all. Two halves, one module:
   configuration to every child), a child that finds the path follows the file from a thread and
   switches its coverage context to `<test id>|child` whenever the test changes.
 
-A child's line is so attributed to the test that was running when the line ran, give or take the
-follow interval: a test started just after gets the tail of the one before, which costs a mutant a
-test more to run, not a missed kill.
+A child follows by polling, so a line it runs just after the test changed may carry the test before;
+each test process also appends the ids it ran to `<file>.order`, and the map credits a child's line to
+the tests either side of the one it names in that order too (`neighbours`): a test more to run for
+such a mutant, never a missed kill.
+
+The test processes themselves never follow: an xdist worker is a child of pytest's main process, is
+measured by `patch = subprocess` from its first line, before it has imported pytest, and inherits the
+main process's file. Following it, the worker relabelled its own lines, between pytest-cov's switches,
+after whichever test the main process last heard of, on any worker: the map's assignment then varied
+from run to run, and a line missed the test that ran it.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ if TYPE_CHECKING:  # not imported for real: a child that imported pytest would l
 DIRECTORY_ENV = "LATTICE_MUTATE_CONTEXTS"  # set by the map's run: where the test processes write
 FILE_ENV = "LATTICE_MUTATE_CONTEXT_FILE"  # set by each test process for its children
 CHILD_PHASE = "child"
+ORDER_SUFFIX = ".order"
 FOLLOW_INTERVAL_S = 0.02
 
 
@@ -39,21 +47,51 @@ FOLLOW_INTERVAL_S = 0.02
 
 def pytest_configure(config: pytest.Config) -> None:
     directory = os.environ.get(DIRECTORY_ENV)
-    if not directory:
+    # xdist's main process runs no test (it hears of every worker's): its workers, which inherit its
+    # environment, must not find a file to follow.
+    if not directory or (getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput")):
         return
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     path = Path(directory) / f"{worker}.{os.getpid()}"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("")
+    Path(f"{path}{ORDER_SUFFIX}").write_text("")
     os.environ[FILE_ENV] = str(path)
 
 
 def pytest_runtest_logstart(nodeid: str, location: object) -> None:
     path = os.environ.get(FILE_ENV)
-    if path:
-        fresh = f"{path}.new"
-        Path(fresh).write_text(nodeid)
-        os.replace(fresh, path)  # a reader sees the old id or the new one, never half of one
+    if not path:
+        return
+    fresh = f"{path}.new"
+    Path(fresh).write_text(nodeid)
+    os.replace(fresh, path)  # a reader sees the old id or the new one, never half of one
+    with open(f"{path}{ORDER_SUFFIX}", "a") as order:
+        order.write(nodeid + "\n")
+
+
+def neighbours(directory: Path) -> dict[str, set[str]]:
+    """For each test, the tests run just before and after it by the same process (see the docstring)."""
+    found: dict[str, set[str]] = {}
+    for order in sorted(directory.glob(f"*{ORDER_SUFFIX}")):
+        ran = order.read_text().splitlines()
+        for i, test in enumerate(ran):
+            found.setdefault(test, set()).update(ran[max(i - 1, 0) : i + 2])
+    return found
+
+
+def tests_of(names: set[str] | list[str], near: dict[str, set[str]]) -> set[str]:
+    """The tests a line's coverage contexts name: `<id>|setup|run|teardown` that test, a child's
+    `<id>|child` that test and its neighbours."""
+    tests: set[str] = set()
+    for name in names:
+        test, _, phase = name.rpartition("|")
+        if not test:
+            continue
+        tests.add(test)
+        if phase == CHILD_PHASE:
+            tests |= near.get(test, set())
+    return tests
 
 
 # --- a child process --------------------------------------------------------------------------
@@ -64,6 +102,8 @@ def _follow(path: str) -> None:
 
     current = None
     while True:
+        if "_pytest" in sys.modules:
+            return  # a test process after all (an xdist worker): pytest-cov names its lines
         cov = Coverage.current()
         if cov is not None:
             try:

@@ -100,7 +100,10 @@ class CoverageMap:
 # them leaves the map as it was.
 NOT_MEASURED = tuple(
     f"tools/lattice/engines/mutate/{name}.py"
-    for name in ("command", "report", "seeds", "prefilter", "verify", "equivalents", "operators", "scope")
+    for name in (
+        *("command", "report", "seeds", "prefilter", "verify", "equivalents", "operators", "scope"),
+        *("sandbox", "forkserver", "selection", "uses"),
+    )
 )
 
 
@@ -162,20 +165,31 @@ def build(
     done = subprocess.run(
         command,
         cwd=root,
-        env={**env, "COVERAGE_FILE": str(data_file), contexts.DIRECTORY_ENV: str(contexts_dir)},
+        env={
+            **env,
+            "COVERAGE_FILE": str(data_file),
+            contexts.DIRECTORY_ENV: str(contexts_dir),
+            # The xdist workers do not start in the project's root: without it first on their path,
+            # `tools` is the lattice's installed package alone and the target (tools/retrace_target.py)
+            # is not found (the sandboxes put their copy there the same way).
+            "PYTHONPATH": os.pathsep.join([str(root), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        },
     )
     built_in = time.perf_counter() - started
-    passed, durations = _passed_tests(logs / f"{MAP_SUITE}.json")
+    passed, durations, failed = _passed_tests(logs / f"{MAP_SUITE}.json")
     if done.returncode not in (0, 1) or not passed:
         raise MapFailed(f"mutate: the coverage run of {', '.join(suites)} failed (exit {done.returncode})")
-    if done.returncode == 1:
+    if failed:
+        # Named: a test left out is a test no mutant meets, and a flaky one moves the score between runs.
         print(
-            "mutate: some tests fail without any mutant; they are left out of the map "
-            "(a mutant they would 'kill' proves nothing)",
+            f"mutate: {len(failed)} test(s) fail without any mutant and are left out of the map "
+            f"(a mutant they would 'kill' proves nothing): {', '.join(failed[:10])}"
+            + (" ..." if len(failed) > 10 else ""),
             file=sys.stderr,
         )
     data = CoverageData(basename=str(data_file))
     data.read()
+    near = contexts.neighbours(contexts_dir)
     tests = sorted(passed)
     index = {t: i for i, t in enumerate(tests)}
     lines: dict[str, dict[int, list[int]]] = {}
@@ -187,7 +201,7 @@ def build(
         )
         per_line: dict[int, list[int]] = {}
         for line, names in data.contexts_by_lineno(measured).items():
-            ids = {index[t] for c in names if (t := c.rsplit("|", 1)[0]) in index}
+            ids = {index[t] for t in contexts.tests_of(names, near) if t in index}
             if ids:
                 per_line[line] = sorted(ids)
         if per_line:
@@ -223,14 +237,17 @@ def importers(root: Path, package: str) -> dict[str, list[str]]:
     return {module: sorted(files) for module, files in sorted(found.items())}
 
 
-def _passed_tests(telemetry: Path) -> tuple[set[str], dict[str, float]]:
+def _passed_tests(telemetry: Path) -> tuple[set[str], dict[str, float], list[str]]:
     passed: set[str] = set()
+    failed: set[str] = set()
     durations: dict[str, float] = {}
     if not telemetry.is_file():
-        return passed, durations
+        return passed, durations, []
     for row in telemetry.read_text().splitlines():
         record = json.loads(row)
         durations[record["test"]] = durations.get(record["test"], 0.0) + record["duration_s"]
         if record["outcome"] == "passed":
             passed.add(record["test"])
-    return passed, durations
+        elif record["outcome"] in ("failed", "error"):
+            failed.add(record["test"])
+    return passed, durations, sorted(failed - passed)

@@ -49,6 +49,20 @@ def _breakdown(results: list[Result], key: str) -> dict[str, dict[str, int]]:
     return {name: dict(counts) for name, counts in sorted(table.items())}
 
 
+PHASES = ("start", "fixtures", "tests", "exit", "wait")
+
+
+def _phases(run: list[Result]) -> dict[str, float]:
+    """A run mutant's mean time per phase (sandbox.Outcome.phases), and its mean count of tests run."""
+    timed = [r.outcome.phases for r in run if r.outcome.phases]
+    if not timed:
+        return {}
+    means = {p: round(sum(t.get(p, 0.0) for t in timed) / len(timed), 3) for p in PHASES}
+    means["total"] = round(sum(r.outcome.seconds for r in run) / len(run), 3)
+    means["tests_listed"] = round(sum(len(r.tests) for r in run) / len(run), 1)
+    return means
+
+
 def as_json(
     results: list[Result], *, scope: str, wall_s: float, floor: float, extra: dict[str, Any]
 ) -> dict[str, Any]:
@@ -64,6 +78,7 @@ def as_json(
         "wall_s": round(wall_s, 1),
         "mutants_per_s": round(len(run) / wall_s, 3) if wall_s > 0 else None,
         "per_file": _breakdown(results, "file"),
+        "per_mutant_s": _phases(run),
         "per_operator": _breakdown(results, "operator"),
         "killed_per_suite": dict(
             Counter(_suite(r.outcome.killed_by) for r in results if r.status == "killed")
@@ -112,6 +127,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             if "mutants_per_s_without_map" in report
             else ""
         ),
+        *_time_lines(report),
         f"{'operator':<14} {'killed':>7} {'timeout':>8} {'survived':>9} {'no-tests':>9}",
     ]
     for name, row in report["per_operator"].items():
@@ -134,6 +150,22 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         )
     for error in report["errors"]:
         lines.append(f"error {error['where']}: {error['detail'].splitlines()[-1:] or ''}")
+    return lines
+
+
+def _time_lines(report: dict[str, Any]) -> list[str]:
+    """Where the wall time went: the map, the set-up, the mutants; and a mutant's mean run by phase."""
+    lines = []
+    if (spent := report.get("time_s")) is not None:
+        lines.append("time: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in spent.items()))
+    if phases := report.get("per_mutant_s"):
+        lines.append(
+            f"a mutant's run, mean of the run ones: {phases['total']:.2f} s = "
+            + " + ".join(f"{name} {phases[name]:.2f}" for name in PHASES)
+            + f" ({phases['tests_listed']} tests listed)"
+        )
+    if servers := report.get("runs_by_server"):
+        lines.append(f"pytest runs: {servers['warm']} warm (function swapped in), {servers['cold']} cold")
     return lines
 
 

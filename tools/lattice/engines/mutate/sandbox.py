@@ -12,13 +12,14 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.lattice.engines.mutate.runs import pytest_command
 from tools.lattice.engines.mutate.scope import Mutant
 
 MUTANT_SUITE = "mutate"
+SWAP_FAILED = 98  # forkserver.py's: the warm child found no function to swap the mutant into
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class Outcome:
     tests_run: int
     killed_by: str | None = None
     detail: str = ""
+    # where its pytest's time went (forkserver.py's _Phases), plus `wait`: the fork server's own share
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 class SandboxBroken(Exception):
@@ -48,6 +51,8 @@ class Sandbox:
     def __init__(self, root: Path, home: Path, files: list[str], env: dict[str, str]) -> None:
         self.root = home
         self.server: subprocess.Popen[str] | None = None
+        self.warm: subprocess.Popen[str] | None = None
+        self.runs = {"warm": 0, "cold": 0}
         self.logs = home / ".mutate-logs"
         if home.exists():
             shutil.rmtree(home)
@@ -85,15 +90,38 @@ class Sandbox:
         if target and mutant:
             target.write_text(mutant.mutation.apply(original))
         try:
-            return self._pytest(tests, timeout_s)
+            if target and mutant and self.warm is not None and not mutant.mutation.at_import:
+                swap = {"file": str(target), "line": mutant.mutation.line}
+                outcome = self._pytest(tests, timeout_s, self.warm, swap)
+                if outcome is not None:
+                    self.runs["warm"] += 1
+                    return outcome
+            self.runs["cold"] += 1
+            outcome = self._pytest(tests, timeout_s, self.server, None)
+            assert outcome is not None  # only a swap fails over
+            return outcome
         finally:
             if target:
                 target.write_text(original)
 
     def start_server(self, modules: Path) -> None:
-        """The warm launcher (forkserver.py) for this copy, preloading the modules the probe listed."""
-        self.server = subprocess.Popen(
-            [sys.executable, str(self.root / "tools/lattice/engines/mutate/forkserver.py"), str(modules)],
+        """The launchers (forkserver.py) for this copy: a cold one preloading the third-party modules the
+        probe listed, and, when it listed the project's too (`<modules>.project`), a warm one with those
+        (left out if importing the project started a thread: a thread does not survive a fork)."""
+        self.server = self._launch(modules)
+        if self.server is None:
+            raise SandboxBroken(f"mutate: preloading started a thread in the fork server of {self.root}")
+        project = Path(f"{modules}.project")
+        if project.is_file():
+            self.warm = self._launch(modules, project)
+
+    def _launch(self, *listings: Path) -> subprocess.Popen[str] | None:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                str(self.root / "tools/lattice/engines/mutate/forkserver.py"),
+                *map(str, listings),
+            ],
             cwd=self.root,
             env=self.env,
             stdin=subprocess.PIPE,
@@ -101,22 +129,35 @@ class Sandbox:
             text=True,
             start_new_session=True,
         )
-        assert self.server.stdout is not None
-        ready = self.server.stdout.readline()
+        assert server.stdout is not None
+        ready = server.stdout.readline()
         if not ready:
             raise SandboxBroken(f"mutate: the fork server of {self.root} did not start")
+        if json.loads(ready).get("threads", 1) != 1:
+            server.terminate()
+            server.wait(timeout=20)
+            return None
+        return server
 
     def close(self) -> None:
-        server, self.server = self.server, None
-        if server is not None and server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        for name in ("server", "warm"):
+            server = getattr(self, name)
+            setattr(self, name, None)
+            if server is not None and server.poll() is None:
+                server.terminate()
+                try:
+                    server.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    server.kill()
 
-    def _pytest(self, tests: list[str], timeout_s: float) -> Outcome:
-        if self.server is None:
+    def _pytest(
+        self,
+        tests: list[str],
+        timeout_s: float,
+        server: subprocess.Popen[str] | None,
+        swap: dict[str, object] | None,
+    ) -> Outcome | None:
+        if server is None:
             raise SandboxBroken("mutate: sandbox used before its fork server started")
         shutil.rmtree(self.logs, ignore_errors=True)
         self.logs.mkdir(parents=True)
@@ -129,26 +170,40 @@ class Sandbox:
             extra=["-x", "-q", "-n", "0", "-W", "ignore::pytest.PytestAssertRewriteWarning"],
         )
         output_file = self.logs / "output.txt"
-        request = {"args": command[3:], "timeout_s": timeout_s, "log": str(output_file)}
-        assert self.server.stdin is not None
-        assert self.server.stdout is not None
-        self.server.stdin.write(json.dumps(request) + "\n")
-        self.server.stdin.flush()
-        answer_line = self.server.stdout.readline()
+        request = {"args": command[3:], "timeout_s": timeout_s, "log": str(output_file), "swap": swap}
+        assert server.stdin is not None
+        assert server.stdout is not None
+        server.stdin.write(json.dumps(request) + "\n")
+        server.stdin.flush()
+        answer_line = server.stdout.readline()
         if not answer_line:
             raise SandboxBroken(f"mutate: the fork server of {self.root} died")
         answer = json.loads(answer_line)
         seconds = float(answer["seconds"])
+        phases = _phases(output_file, seconds)
         if answer["timed_out"]:
-            return Outcome("timeout", seconds, len(tests), detail=f"> {timeout_s:.0f} s")
+            return Outcome("timeout", seconds, len(tests), detail=f"> {timeout_s:.0f} s", phases=phases)
         text = output_file.read_text(errors="replace") if output_file.is_file() else ""
         code = answer["exit"]
+        if swap is not None and code == SWAP_FAILED:
+            return None  # no function of the file held the line: the cold server imports the mutant
         failed = _first_failure(self.logs / f"{MUTANT_SUITE}.json")
         if code == 0:
-            return Outcome("survived", seconds, len(tests))
+            return Outcome("survived", seconds, len(tests), phases=phases)
         # The same tests passed on the unmutated copy (Sandbox.run(None, ...) before any mutant), so
         # any other end is the mutant's doing: a failing test, or an app that no longer imports or starts.
-        return Outcome("killed", seconds, len(tests), failed or f"start-up (pytest exit {code})", _tail(text))
+        return Outcome(
+            "killed", seconds, len(tests), failed or f"start-up (pytest exit {code})", _tail(text), phases
+        )
+
+
+def _phases(output_file: Path, seconds: float) -> dict[str, float]:
+    try:
+        phases = {k: float(v) for k, v in json.loads(Path(f"{output_file}.phases.json").read_text()).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}  # killed past its time, or pytest never started
+    phases["wait"] = max(seconds - sum(phases.values()), 0.0)
+    return phases
 
 
 def _first_failure(telemetry: Path) -> str | None:
