@@ -106,3 +106,21 @@ def test_one_statement_form_refuses_a_revoked_token(
     with Session(lattice.engine) as session, pytest.raises(Problem) as refused:
         load_out_for_secret(session, user.api_token, uuid.UUID(mark["id"]), datetime.now(UTC))
     assert refused.value.status == 401
+
+
+def test_each_mark_in_a_list_and_a_get_shows_its_own_attachment(
+    api: httpx.Client, user: SignedInUser
+) -> None:
+    # Two marks with different bytes: a join that paired a mark with another's attachment (or with every
+    # one) would show the wrong size and digest, or the same mark twice.
+    first = create_mark(api, user.headers, note="first")
+    second = create_mark(api, user.headers, note="second")
+    upload(api, user.headers, first["id"], b"one", "text/plain")
+    upload(api, user.headers, second["id"], b"three bytes", "text/plain")
+    listed = api.get("/v1/marks", headers=user.headers).json()["items"]
+    assert sorted(m["id"] for m in listed) == sorted([first["id"], second["id"]])
+    sizes = {m["id"]: m["attachment"]["size"] for m in listed}
+    assert sizes == {first["id"]: 3, second["id"]: 11}
+    for mark_id, size in sizes.items():
+        got = api.get(f"/v1/marks/{mark_id}", headers=user.headers).json()
+        assert got["attachment"]["size"] == size
