@@ -79,3 +79,17 @@ def test_every_revision_downgrades_to_what_it_upgraded_from(scratch: tuple[Conne
         assert _shape(conn, schema) == after, f"{revision.revision} upgrades differently the second time"
     # At head, through Alembic's own commands (not the lattice's rendered SQL): the models agree.
     assert pending_changes(conn) == []
+
+
+def test_a_column_whose_type_differs_from_the_models_is_pending(scratch: tuple[Connection, str]) -> None:
+    """The guard compares types too (a migration that made `note` a varchar would otherwise pass it)."""
+    conn, schema = scratch
+    command.upgrade(alembic_config(conn, schema), "head")
+    assert pending_changes(conn) == []
+    conn.execute(text("ALTER TABLE marks ALTER COLUMN note TYPE varchar(40)"))
+    changes = [
+        change
+        for group in pending_changes(conn)
+        for change in (group if isinstance(group, list) else [group])
+    ]
+    assert [(c[0], c[2], c[3]) for c in changes] == [("modify_type", "marks", "note")], changes
