@@ -86,15 +86,10 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
     return {}
 
 
-@cache
-def _tree() -> argparse.ArgumentParser:
-    """The parser `python -m tools.lattice` builds (every command registered), after checking that the
-    real command's `--help` lists the same commands."""
-    from tools.lattice.cli import build_parser
-
-    parser = build_parser()
+def _help(module: str, *args: str) -> str:
+    """`python -m MODULE ARGS --help`'s text, run here as a user would (wide, so no line is folded)."""
     done = subprocess.run(
-        [sys.executable, "-m", "tools.lattice", "--help"],
+        [sys.executable, "-m", module, *args, "--help"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -102,8 +97,18 @@ def _tree() -> argparse.ArgumentParser:
         timeout=120,
         check=False,
     )
-    assert done.returncode == 0, f"`python -m tools.lattice --help` failed: {done.stderr.strip()}"
-    listed = set(re.findall(r"^ {4}(\w[\w-]*)", done.stdout, re.M))
+    assert done.returncode == 0, f"`python -m {module} --help` failed: {done.stderr.strip()[-500:]}"
+    return done.stdout
+
+
+@cache
+def _tree() -> argparse.ArgumentParser:
+    """The parser `python -m tools.lattice` builds (every command registered), after checking that the
+    real command's `--help` lists the same commands."""
+    from tools.lattice.cli import build_parser
+
+    parser = build_parser()
+    listed = set(re.findall(r"^ {4}(\w[\w-]*)", _help("tools.lattice"), re.M))
     assert listed == set(_subparsers(parser)), f"--help lists {sorted(listed)}, the parser has others"
     return parser
 
@@ -144,20 +149,7 @@ def pytest_options() -> frozenset[str]:
     """The long options `pytest --help` lists here: pytest's, every installed plugin's, and those each
     suite's conftest.py adds (given the suites' directories, pytest loads their conftests first)."""
     suites = sorted(str(p.parent.relative_to(ROOT)) for p in ROOT.glob("tests/*/conftest.py"))
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", *suites, "--help"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, f"`pytest --help` failed: {done.stderr.strip()[-500:]}"
-    return frozenset(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", done.stdout)) | {
-        "--randomly-seed",
-        "--randomly-dont-reorganize",
-    }
+    return frozenset(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", _help("pytest", *suites)))
 
 
 def check_pytest(args: list[str]) -> list[str]:

@@ -43,6 +43,13 @@ def _env(state_dir: Path) -> dict[str, str]:
     return env
 
 
+def _python(python: Path, cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The venv's python with ARGS, in `cwd` (nothing of the checkout there), output captured."""
+    return subprocess.run(
+        [str(python), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
 def test_the_lattice_wheel_installs_alone_and_brings_up_a_service_set(
     wheels: dict[str, Path], outside: Path, state_dir: Path
 ) -> None:
@@ -57,39 +64,29 @@ def test_the_lattice_wheel_installs_alone_and_brings_up_a_service_set(
         cwd=outside,
     )
     env = _env(state_dir)
-    where = subprocess.run(
-        [
-            str(python),
-            "-c",
-            "import tools.lattice, importlib.util; print(tools.lattice.__file__);"
-            " print(importlib.util.find_spec('app'))",
-        ],
-        cwd=outside,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+    where = _python(
+        python,
+        outside,
+        env,
+        "-c",
+        "import tools.lattice, importlib.util; print(tools.lattice.__file__);"
+        " print(importlib.util.find_spec('app'))",
     ).stdout.split()
+    assert len(where) == 2, where
     assert "site-packages" in where[0], where
     assert where[1] == "None", "an `app` package is importable in the lattice's venv"
-    up = subprocess.run(
-        [
-            str(python),
-            "-m",
-            "tools.lattice",
-            "services",
-            "up",
-            "--provider",
-            "embedded",
-            "--detach",
-            "--shell",
-        ],
-        cwd=outside,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    up = _python(
+        python,
+        outside,
+        env,
+        "-m",
+        "tools.lattice",
+        "services",
+        "up",
+        "--provider",
+        "embedded",
+        "--detach",
+        "--shell",
     )
     assert up.returncode == 0, up.stderr
     urls = _urls(up.stdout)
@@ -97,30 +94,17 @@ def test_the_lattice_wheel_installs_alone_and_brings_up_a_service_set(
         with psycopg.connect(urls["LATTICE_DATABASE_URL"], autocommit=True) as conn:
             row = conn.execute("select 1").fetchone()
         assert row == (1,)
-        loaded = subprocess.run(
-            [
-                str(python),
-                "-c",
-                "import sys; from tools.lattice.cli import main; main(['services', 'status']);"
-                " print(sorted(m for m in sys.modules if m == 'app' or m.startswith('app.')))",
-            ],
-            cwd=outside,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
+        loaded = _python(
+            python,
+            outside,
+            env,
+            "-c",
+            "import sys; from tools.lattice.cli import main; main(['services', 'status']);"
+            " print(sorted(m for m in sys.modules if m == 'app' or m.startswith('app.')))",
         )
         assert loaded.stdout.strip().splitlines()[-1] == "[]", loaded.stdout + loaded.stderr
     finally:
-        subprocess.run(
-            [str(python), "-m", "tools.lattice", "services", "down", "--all"],
-            cwd=outside,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        _python(python, outside, env, "-m", "tools.lattice", "services", "down", "--all")
 
 
 def test_each_member_wheel_holds_its_own_package_only(wheels: dict[str, Path]) -> None:
