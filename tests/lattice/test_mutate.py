@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-from coverage import CoverageData
 
 from tools.lattice.engines.mutate import contexts, equivalents, seeds
 from tools.lattice.engines.mutate.operators import mutations
@@ -359,7 +358,44 @@ def test_a_child_process_names_its_lines_after_the_running_test(tmp_path: Path) 
         "def test_a():\n    _child('one')\n\n"
         "def test_b():\n    _child('two')\n"
     )
-    measured = _mapped_run(tmp_path, "childpkg", "test_spawn.py")
+    config = contexts.coverage_config(Path(__file__).resolve().parents[2], tmp_path / "coverage.toml")
+    data = tmp_path / ".coverage"
+    env = {
+        **os.environ,
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "COVERAGE_FILE": str(data),
+        contexts.DIRECTORY_ENV: str(tmp_path / "contexts"),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "pytest_cov.plugin",
+            "-p",
+            contexts.__name__,
+            "--cov=childpkg",
+            f"--cov-config={config}",
+            "--cov-context=test",
+            "--cov-report=",
+            "--cov-fail-under=0",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "test_spawn.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    from coverage import CoverageData
+
+    measured = CoverageData(basename=str(data))
+    measured.read()
     work = next(f for f in measured.measured_files() if f.endswith("work.py"))
     by_line = measured.contexts_by_lineno(work)
     assert by_line[2] == ["test_spawn.py::test_a|child"]
@@ -394,9 +430,51 @@ def test_lines_run_by_a_test_s_threads_and_children_are_mapped_to_it_under_xdist
         "import time\nimport pkg.work as w\n\n"
         + "".join(f"def test_b{n}():\n    time.sleep(0.1)\n    w.elsewhere()\n\n" for n in range(20))
     )
-    measured = _mapped_run(
-        tmp_path, "pkg", "test_a.py", "test_b.py", "-p", "xdist.plugin", "-n", "2", "--dist", "loadfile"
+    config = contexts.coverage_config(Path(__file__).resolve().parents[2], tmp_path / "coverage.toml")
+    data = tmp_path / ".coverage"
+    env = {
+        **os.environ,
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "COVERAGE_FILE": str(data),
+        contexts.DIRECTORY_ENV: str(tmp_path / "contexts"),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "xdist.plugin",
+            "-p",
+            "pytest_cov.plugin",
+            "-p",
+            contexts.__name__,
+            "-n",
+            "2",
+            "--dist",
+            "loadfile",
+            "--cov=pkg",
+            f"--cov-config={config}",
+            "--cov-context=test",
+            "--cov-report=",
+            "--cov-fail-under=0",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "test_a.py",
+            "test_b.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
     )
+    assert done.returncode == 0, done.stdout + done.stderr
+    from coverage import CoverageData
+
+    measured = CoverageData(basename=str(data))
+    measured.read()
     work = next(f for f in measured.measured_files() if f.endswith("work.py"))
     near = contexts.neighbours(tmp_path / "contexts")
     by_line = {
@@ -488,30 +566,3 @@ def test_mutants_can_be_chosen_by_key(tmp_path: Path) -> None:
     assert how == "the 2 mutant(s) with the keys given"
     with pytest.raises(ScopeError, match="no mutant of app/ has key 0000"):
         select(tmp_path, "app", keys=["0000"])
-
-
-def _mapped_run(tmp_path: Path, package: str, *args: str) -> CoverageData:
-    """pytest ARGS in `tmp_path` under the map's coverage settings (a context per test, the processes the
-    tests start followed by contexts.py); the data it wrote."""
-    config = contexts.coverage_config(Path(__file__).resolve().parents[2], tmp_path / "coverage.toml")
-    data = tmp_path / ".coverage"
-    env = {
-        **os.environ,
-        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-        "COVERAGE_FILE": str(data),
-        contexts.DIRECTORY_ENV: str(tmp_path / "contexts"),
-        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
-    }
-    coverage_args = ["-p", "pytest_cov.plugin", "-p", contexts.__name__, f"--cov={package}"]
-    coverage_args += [f"--cov-config={config}", "--cov-context=test", "--cov-report=", "--cov-fail-under=0"]
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", *coverage_args, "-p", "no:cacheprovider", "-q", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    measured = CoverageData(basename=str(data))
-    measured.read()
-    return measured
